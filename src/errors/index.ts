@@ -1,0 +1,2 @@
+export { codes, type ErrorCode, type CodeInfo } from './codes.js';
+export { CryoError, isCryoError, type ErrorContext } from './cryo-error.js';
