@@ -56,6 +56,11 @@ export function meaningfulLines(text: string): string[] {
     .filter((l) => l && !isHarmlessCriuLine(l));
 }
 
+/** "Warn  (criu/cr-check.c:824): Dirty tracking is OFF." -> "Dirty tracking is OFF." */
+export function stripLogPrefix(line: string): string {
+  return line.replace(/^(?:\(\s*[\d.]+\)\s*)?(?:Warn|Error)\s*\([^)]*\):\s*/, '');
+}
+
 /** Effective capabilities of this process, from /proc/self/status. */
 export function effectiveCaps(): bigint {
   const m = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -117,13 +122,17 @@ export async function runChecks(criu: CriuLocation): Promise<CheckResult[]> {
     impact: good ? '' : 'CRIU reports this kernel cannot checkpoint/restore: see `criu check` output',
   });
 
-  for (const p of featureProbes) {
-    const r = await runCommand(criu.path, ['check', '--feature', p.feature], { timeoutMs: 30_000 });
+  // Probes are independent: run them at once (each is a short criu process).
+  const probes = await Promise.all(
+    featureProbes.map((p) => runCommand(criu.path, ['check', '--feature', p.feature], { timeoutMs: 30_000 })),
+  );
+  for (const [i, p] of featureProbes.entries()) {
+    const r = probes[i]!;
     const ok = r.code === 0;
     results.push({
       id: `feature:${p.feature}`, title: p.title, essential: false,
       status: ok ? 'ok' : 'degraded',
-      detail: ok ? 'supported' : (meaningfulLines(r.stdout + r.stderr)[0] ?? 'not supported'),
+      detail: ok ? 'supported' : stripLogPrefix(meaningfulLines(r.stdout + r.stderr)[0] ?? 'not supported'),
       impact: ok ? '' : p.missing,
     });
   }
