@@ -23,6 +23,136 @@ export const codes = {
     summary: 'checkpoint/restore needs root or CAP_CHECKPOINT_RESTORE + CAP_SYS_PTRACE',
     action: 'run cryo as root (or with those capabilities)',
   },
+  // --- CRIU operations ---
+  CRYO_CRIU_DUMP_FAILED: {
+    summary: 'CRIU could not checkpoint the process',
+    action: 'read the CRIU lines shown and the full log; `cryo explain LOG` explains known causes',
+  },
+  CRYO_CRIU_RESTORE_FAILED: {
+    summary: 'CRIU could not restore the checkpoint',
+    action: 'read the CRIU lines shown and the full log; `cryo explain LOG` explains known causes',
+  },
+  CRYO_PID_NOT_FOUND: { summary: 'the process to checkpoint does not exist', action: 'check the pid; the process may have exited' },
+  CRYO_PID_IN_USE: {
+    summary: 'a pid the checkpoint needs is taken by another (possibly zombie) process',
+    action: 'stop the process holding the pid, or restore jobs in their own PID namespace; retry if it was a dying process',
+  },
+  CRYO_FILE_MISSING: { summary: 'a file the checkpointed process had open is gone', action: 'put the file back at the same path, then restore' },
+  CRYO_FILE_CHANGED: {
+    summary: 'a file the checkpointed process had open changed size or mode since the checkpoint',
+    action: 'restore the file to its state at checkpoint time, or open such files with O_APPEND',
+  },
+  CRYO_PORT_IN_USE: { summary: 'a port the checkpointed process listened on is taken', action: 'stop whatever holds the port, then restore' },
+  CRYO_NEEDS_TCP_ESTABLISHED: {
+    summary: 'the process has established TCP connections',
+    action: 'checkpoint with tcpEstablished (--tcp-established), or close the connections first',
+  },
+  CRYO_EXTERNAL_UNIX_SOCKET: {
+    summary: 'the process has a unix socket connected to a process outside the checkpoint',
+    action: 'checkpoint with extUnixSk (--ext-unix-sk), or run the peer inside the job',
+  },
+  CRYO_NEEDS_SHELL_JOB: {
+    summary: 'the process is not a session leader (it was started from a shell or terminal)',
+    action: 'checkpoint with shellJob (--shell-job), or start the job with setsid',
+  },
+  CRYO_NEEDS_FILE_LOCKS: { summary: 'the process holds file locks', action: 'checkpoint with fileLocks (--file-locks)' },
+  CRYO_GHOST_LIMIT: {
+    summary: 'a deleted-but-open file is larger than the ghost file limit',
+    action: 'raise ghostLimit (--ghost-limit), or close the deleted file before checkpointing',
+  },
+  CRYO_PTRACE_DENIED: {
+    summary: 'CRIU was not allowed to attach to the process (ptrace)',
+    action: 'run as root; check kernel.yama.ptrace_scope and that no debugger is attached',
+  },
+  CRYO_VDSO_MISMATCH: {
+    summary: 'this CRIU does not understand the kernel\'s vDSO layout',
+    action: 'use CRIU >= 4.1 on kernels >= 6.13 (./scripts/setup.sh provisions one)',
+  },
+  CRYO_CPU_MISMATCH: {
+    summary: 'this CPU lacks features the checkpointed CPU had',
+    action: 'restore on a machine with a compatible CPU, or checkpoint with a CPU capability check relaxed',
+  },
+  CRYO_RESTORED_TASK_DIED: {
+    summary: 'a restored process died during or right after restore',
+    action: 'read the log lines shown; check the process\'s own output for why it exited',
+  },
+  CRYO_OUT_OF_MEMORY: { summary: 'CRIU ran out of memory', action: 'free memory or restore on a machine with more memory' },
+  CRYO_NETWORK_LOCK_UNAVAILABLE: {
+    summary: 'CRIU\'s network lock tool (iptables) is missing',
+    action: 'use networkLock \'nftables\' (--network-lock nftables), or install iptables',
+  },
+  CRYO_NEEDS_IPC_NAMESPACE: {
+    summary: 'the process uses System V shared memory outside its own IPC namespace',
+    action: 'start the job in its own IPC namespace (cryo does this for jobs it starts)',
+  },
+  CRYO_PDEATHSIG: {
+    summary: 'the root process has a parent-death signal set, so it would die when CRIU exits',
+    action: 'start the job without PR_SET_PDEATHSIG / `unshare --kill-child`',
+  },
+  CRYO_UID_CHANGED: {
+    summary: 'the process changed its uid, and CRIU lacks CAP_SYS_RESOURCE to read its limits',
+    action: 'run cryo with CAP_SYS_RESOURCE (outside a restricted container), or do not change uid in the job',
+  },
+  CRYO_CRIU_TIMEOUT: { summary: 'a CRIU operation took longer than allowed', action: 'raise the timeout, or check the log for where it stalled' },
+  CRYO_ABORTED: { summary: 'the operation was cancelled', action: 'nothing to do; run it again if needed' },
+  CRYO_HOOK_FAILED: {
+    summary: 'a notification hook failed and aborted the CRIU operation',
+    action: 'fix the hook named in the message (its output is shown)',
+  },
+  CRYO_FEATURE_UNSUPPORTED: {
+    summary: 'the kernel or CRIU lacks a feature the operation needs',
+    action: 'run `cryo doctor` to see what this machine supports',
+  },
+  // --- store ---
+  CRYO_CHECKPOINT_NOT_FOUND: {
+    summary: 'no checkpoint with that id, name or path exists',
+    action: 'list checkpoints with `cryo checkpoints`, or pass the checkpoint directory',
+  },
+  CRYO_CHECKPOINT_INCOMPLETE: {
+    summary: 'the checkpoint has no valid manifest, so it was never completed and cannot be trusted',
+    action: 'take a new checkpoint; an incomplete one is never restored',
+  },
+  CRYO_CHECKPOINT_CORRUPT: {
+    summary: 'checkpoint files are missing, changed or unexpected compared with its manifest',
+    action: 'run `cryo verify CHECKPOINT` to see which files; restore from another checkpoint or a copy',
+  },
+  CRYO_CHECKPOINT_PINNED: {
+    summary: 'the checkpoint is in use (a restore or a page transfer) and cannot be removed now',
+    action: 'wait for the operation named in the message to finish, then try again',
+  },
+  CRYO_CHECKPOINT_EXISTS: {
+    summary: 'a checkpoint with the same id is already in the store',
+    action: 'use the existing checkpoint, or remove it first with `cryo gc`/`cryo rm`',
+  },
+  CRYO_ARCHIVE_UNSAFE: {
+    summary: 'the archive holds an entry cryo refuses to unpack (path escape, link, device, size or count limit)',
+    action: 'do not use this archive; export the checkpoint again with `cryo export` from a trusted store',
+  },
+  CRYO_ARCHIVE_CORRUPT: {
+    summary: 'the archive is truncated, damaged or not a cryo checkpoint archive',
+    action: 'copy the archive again (compare its size/checksum with the original) or export it again',
+  },
+  CRYO_DISK_FULL: {
+    summary: 'there is not enough disk space to write the checkpoint or archive',
+    action: 'free disk space (e.g. `cryo gc`) or write somewhere with more room',
+  },
+  CRYO_COMPRESSOR_FAILED: {
+    summary: 'the external compressor (zstd) is missing or failed',
+    action: 'install zstd (./scripts/setup.sh does), or use --compress gzip',
+  },
+  // --- images ---
+  CRYO_IMAGES_DIR_INVALID: {
+    summary: 'the path is not a CRIU images directory (missing, not a directory, or no inventory.img)',
+    action: 'pass the directory CRIU dumped into (it holds inventory.img, pstree.img, core-*.img ...)',
+  },
+  CRYO_IMAGE_CORRUPT: {
+    summary: 'a CRIU image file is truncated or damaged (bad magic, entry beyond the end, bad protobuf)',
+    action: 'the checkpoint cannot be trusted: verify it against its manifest, or take a new checkpoint',
+  },
+  CRYO_IMAGE_UNKNOWN: {
+    summary: 'a CRIU image file has a type (magic) this cryo does not know',
+    action: 'the checkpoint was probably written by a newer CRIU: upgrade cryo, or inspect it with crit',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof codes;

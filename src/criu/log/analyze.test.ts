@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeCriuLog } from './analyze.js';
+import { criuLogPatterns } from './patterns.js';
+import { codes } from '../../errors/index.js';
+
+// Lines below are copied from logs CRIU 4.2.1 wrote on this project's test machines.
+const rlimit = '(00.046824) Error (criu/util.c:1534): rlimit: Can\'t setup RLIMIT_NOFILE for self: Operation not permitted';
+
+test('a successful dump with the rlimit noise line is success, with no errors and no hint', () => {
+  const log = [
+    '(00.000000) CRIU run id = 3b3a46d8-0762-420b-9ec7-80bcd233c0e1',
+    '(00.000144) Version: 4.2.1 (gitid 0)',
+    rlimit,
+    '(00.044323) Warn  (compel/arch/x86/src/lib/infect.c:419): Will restore 7993 with interrupted system call',
+    '(00.047260) Dumping finished successfully',
+  ].join('\n');
+  const a = analyzeCriuLog(log);
+  assert.equal(a.outcome, 'success');
+  assert.equal(a.operation, 'dump');
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(a.relevant, []);
+  assert.equal(a.hint, undefined);
+});
+
+test('a failure whose only error is the rlimit line is explained by nothing, not by rlimit', () => {
+  const a = analyzeCriuLog([rlimit, '(00.031759) Error (criu/cr-restore.c:2331): Restoring FAILED.'].join('\n'));
+  assert.equal(a.outcome, 'failure');
+  assert.equal(a.operation, 'restore');
+  assert.deepEqual(a.errors, []);
+  assert.equal(a.hint, undefined);
+  assert.ok(a.relevant.every((l) => !/RLIMIT_NOFILE/.test(l)));
+});
+
+test('outcome: restore success, unknown without a closing line, and only the last run counts', () => {
+  assert.equal(analyzeCriuLog('(00.1) Restore finished successfully. Tasks resumed.').outcome, 'success');
+  assert.equal(analyzeCriuLog('(00.1) Something\n').outcome, 'unknown');
+  const twoRuns = [
+    '(00.000000) CRIU run id = a',
+    '(00.031728) Error (criu/cr-restore.c:1237): Can\'t fork for 7993: File exists',
+    '(00.031759) Error (criu/cr-restore.c:2331): Restoring FAILED.',
+    '(00.000000) CRIU run id = b',
+    rlimit,
+    '(00.2) Restore finished successfully. Tasks resumed.',
+  ].join('\n');
+  const a = analyzeCriuLog(twoRuns);
+  assert.equal(a.outcome, 'success');
+  assert.deepEqual(a.errors, []);
+});
+
+test('the matched line comes without its timestamp, with the cause naming pid and file', () => {
+  const a = analyzeCriuLog([
+    rlimit,
+    '(00.031728) Error (criu/cr-restore.c:1237): Can\'t fork for 7993: File exists',
+    '(00.031759) Error (criu/cr-restore.c:2331): Restoring FAILED.',
+  ].join('\n'));
+  assert.equal(a.hint?.code, 'CRYO_PID_IN_USE');
+  assert.equal(a.hint.transient, true);
+  assert.equal(a.hint.matched, 'Error (criu/cr-restore.c:1237): Can\'t fork for 7993: File exists');
+  assert.match(a.hint.cause, /pid 7993/);
+  assert.deepEqual(a.errors, ['Error (criu/cr-restore.c:1237): Can\'t fork for 7993: File exists']);
+  const f = analyzeCriuLog('(00.1) Error (criu/files-reg.c:2219): File tmp/cryo-x/data has bad size 10 (expect 5)\n(00.2) Error (criu/cr-restore.c:2331): Restoring FAILED.');
+  assert.equal(f.hint?.code, 'CRYO_FILE_CHANGED');
+  assert.match(f.hint.cause, /\/tmp\/cryo-x\/data.*size is 10, expected 5/);
+});
+
+test('a precise cause wins over its consequences (priority order)', () => {
+  const a = analyzeCriuLog([
+    '(00.1) Error (criu/cr-restore.c:1237): Can\'t fork for 7994: File exists',
+    '(00.2) Error (criu/cr-restore.c:1620): 7993 killed by signal 9: Killed',
+    '(00.3) Error (criu/cr-restore.c:2331): Restoring FAILED.',
+  ].join('\n'));
+  assert.equal(a.hint?.code, 'CRYO_PID_IN_USE');
+  assert.ok(a.relevant.includes('Error (criu/cr-restore.c:1620): 7993 killed by signal 9: Killed'));
+});
+
+test('pdeath_sig is reported even when CRIU reports success', () => {
+  const a = analyzeCriuLog([
+    '(00.1) Warn  (criu/cr-restore.c:1500): Root task has pdeath_sig configured, so it will receive one _right_after restore on CRIU exit',
+    '(00.2) Restore finished successfully. Tasks resumed.',
+  ].join('\n'));
+  assert.equal(a.outcome, 'success');
+  assert.equal(a.hint?.code, 'CRYO_PDEATHSIG');
+});
+
+test('every pattern names a known error code and gives advice', () => {
+  for (const p of criuLogPatterns) {
+    assert.ok(p.code in codes, p.code);
+    assert.ok(p.action.length > 10, p.code);
+  }
+});
