@@ -1,0 +1,84 @@
+// Reading /proc: process start times (to tell a live job from a reused pid), children, fds.
+
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null if PID is gone. */
+export function startTimeOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state), so field 22 is rest[19].
+    const v = Number(rest[19]);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Process state letter (R, S, Z, ...) from /proc/PID/stat, or null if gone. */
+export function stateOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/** True when PID exists, is not a zombie, and (if given) started at startTime. */
+export function isSameProcess(pid: number, startTime: number | null): boolean {
+  const st = startTimeOf(pid);
+  if (st === null) return false;
+  if (stateOf(pid) === 'Z') return false;
+  return startTime === null || st === startTime;
+}
+
+/** Direct children of PID, from every thread's /proc/PID/task/TID/children. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
+        if (c.trim() !== '') out.push(Number(c));
+      }
+    } catch {
+      // thread exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** What fd N of PID is (readlink) and its inode; null if unreadable. */
+export function fdIdentity(pid: number, fd: number): { target: string; inode: number } | null {
+  try {
+    const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return { target, inode: statSync(`/proc/${pid}/fd/${fd}`).ino };
+  } catch {
+    return null;
+  }
+}
+
+/** The command line of PID as argv, or [] if gone. */
+export function cmdlineOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => i < a.length - 1 || s !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** The working directory of PID, or '' if unreadable. */
+export function cwdOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return '';
+  }
+}
