@@ -153,6 +153,41 @@ export const codes = {
     summary: 'a CRIU image file has a type (magic) this cryo does not know',
     action: 'the checkpoint was probably written by a newer CRIU: upgrade cryo, or inspect it with crit',
   },
+  // --- jobs and daemon ---
+  CRYO_DAEMON_UNREACHABLE: {
+    summary: 'the cryo daemon (cryod) is not running or its socket cannot be reached',
+    action: 'start it with `cryo daemon` (or `systemctl start cryod`), or point --socket / CRYO_SOCKET at its socket',
+  },
+  CRYO_DAEMON_RUNNING: {
+    summary: 'another cryod already listens on this socket',
+    action: 'use the running daemon, stop it first, or give this one another --socket and --data-dir',
+  },
+  CRYO_PERMISSION_DENIED: {
+    summary: 'the caller may not use cryod: it is not root and not in the configured socket group',
+    action: 'run as root, or ask an administrator to add you to the socketGroup set in cryo\'s config',
+  },
+  CRYO_DAEMON_ERROR: {
+    summary: 'cryod failed in an unexpected way while handling the request',
+    action: 'see cryod\'s log (stderr / journalctl -u cryod) and report it as a bug',
+  },
+  CRYO_UNIMPLEMENTED: { summary: 'this cryod does not implement the requested operation yet', action: 'upgrade cryo' },
+  CRYO_JOB_NOT_FOUND: { summary: 'no job has this id or name', action: 'list jobs with `cryo ps`' },
+  CRYO_JOB_NAME_IN_USE: {
+    summary: 'a job with this name already exists',
+    action: 'choose another --name, or remove the old job with `cryo rm`',
+  },
+  CRYO_INVALID_STATE: {
+    summary: 'the job is in a state that does not allow this action',
+    action: 'check the job\'s state with `cryo ps`; the message names the state',
+  },
+  CRYO_SPAWN_FAILED: {
+    summary: 'cryod could not start the job\'s command',
+    action: 'check that the command exists and is executable, and that --cwd exists',
+  },
+  CRYO_EXIT_CODE_UNKNOWN: {
+    summary: 'the job ended but its exit code cannot be known (cryod was not its parent when it ended)',
+    action: 'nothing to fix; run jobs with `cryo run` and keep cryod running to record exit codes',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof codes;
