@@ -1,0 +1,24 @@
+// Errors for damaged or unknown image files: always a CryoError that names the file and the byte
+// offset where decoding stopped, so a user (or a test) can find the damage.
+
+import { CryoError } from '../errors/index.js';
+
+/** A CryoError about one image file, with the file and offset as fields (not only in the text). */
+export class ImageError extends CryoError {
+  readonly file: string;
+  readonly offset: number;
+
+  constructor(code: 'CRYO_IMAGE_CORRUPT' | 'CRYO_IMAGE_UNKNOWN', file: string, offset: number, what: string, cause?: unknown) {
+    super(code, `${file}: ${what} (at byte ${offset})`, {
+      operation: 'read checkpoint images',
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/** Shorthand for the common case: the bytes at `offset` of `file` are not what CRIU writes. */
+export function corrupt(file: string, offset: number, what: string, cause?: unknown): ImageError {
+  return new ImageError('CRYO_IMAGE_CORRUPT', file, offset, what, cause);
+}
