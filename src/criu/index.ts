@@ -6,6 +6,7 @@ export { waitForExit, setChildSubreaper, shellExitCode, type ExitStatus } from '
 export { normalizeOptions, FIRST_INHERITED_FD } from './options.js';
 export { exchange, CriuConnectionLost, type Exchange, type ExchangeControl, type RefusedNotify } from './protocol.js';
 export { SeqpacketTransport, seqpacketPair, type Transport } from './transport.js';
+export { makePipe } from './libc.js';
 export { processState, pidExists, processTree } from './process-state.js';
 export { analyzeCriuLog, type CriuLogAnalysis, type CriuLogHint } from './log/index.js';
 export type * from './types.js';

@@ -7,6 +7,7 @@ import koffi from 'koffi';
 export const AF_UNIX = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
+export const O_CLOEXEC = 0o2000000;
 export const MSG_TRUNC = 0x20;
 export const MSG_NOSIGNAL = 0x4000;
 export const SHUT_RDWR = 2;
@@ -30,6 +31,7 @@ export interface Libc {
   };
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
+  pipe2(fds: Int32Array, flags: number): number;
   waitid(idtype: number, id: number, infop: Buffer, options: number): number;
   prctl(option: number, arg2: number, arg3: number, arg4: number, arg5: number): number;
   errno(): number;
@@ -47,9 +49,18 @@ export function libc(): Libc {
     recv: lib.func('long recv(int fd, _Out_ void *buf, size_t len, int flags)') as unknown as Libc['recv'],
     shutdown: lib.func('int shutdown(int fd, int how)') as Libc['shutdown'],
     close: lib.func('int close(int fd)') as Libc['close'],
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
     waitid: lib.func('int waitid(int idtype, int id, _Out_ void *infop, int options)') as Libc['waitid'],
     prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as Libc['prctl'],
     errno: () => koffi.errno(),
   };
   return bound;
+}
+
+/** A real kernel pipe, [read end, write end], close-on-exec. Node's stdio 'pipe' is a socketpair,
+ *  but restored jobs' stdio are pipes matched by identity (`pipe:[inode]`) through inherit_fd. */
+export function makePipe(): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${libc().errno()})`);
+  return [fds[0] as number, fds[1] as number];
 }
