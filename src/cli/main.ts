@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { register as doctor } from './commands/doctor.js';
+import { register as inspect } from './commands/inspect.js';
 
 const program = new Command('cryo')
   .description('checkpoint and restore Linux processes (built on CRIU)')
@@ -10,7 +11,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor]) register(program);
+for (const register of [doctor, inspect]) register(program);
 
 try {
   await program.parseAsync(process.argv);
