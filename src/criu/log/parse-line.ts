@@ -1,9 +1,10 @@
 // Splits one line of CRIU's log into its parts. CRIU writes `(seconds) Level (file:line): text`
-// for warnings and errors and `(seconds) text` for the rest; tools it runs add raw lines.
+// for warnings and errors and `(seconds) text` for the rest; lines written by a restoring task
+// carry its pid first (`(seconds)      2: Error (...)`); tools CRIU runs add raw lines.
 
 /** One log line, with the timestamp removed and the level recognised. */
 export interface CriuLogLine {
-  /** The line without its `(00.012345) ` timestamp: what people are shown. */
+  /** The line without its `(00.012345) ` timestamp (a task pid prefix is kept): what people are shown. */
   readonly text: string;
   readonly level: 'error' | 'warn' | 'info';
   /** CRIU's source location for errors and warnings (`criu/cr-restore.c:1237`). */
@@ -12,8 +13,8 @@ export interface CriuLogLine {
   readonly message: string;
 }
 
-const stamp = /^\(\s*\d+\.\d+\)\s?/;
-const levelled = /^(Error|Warn)\s*\(([^)]*)\):\s?(.*)$/;
+const stamp = /^\(\s*\d+\.\d+\)\s*/;
+const levelled = /^(?:\d+:\s+)?(Error|Warn)\s*\(([^)]*)\):\s?(.*)$/;
 
 /** Parses one line; never fails (unknown shapes become info lines). */
 export function parseCriuLogLine(raw: string): CriuLogLine {
