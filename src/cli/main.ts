@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { register as doctor } from './commands/doctor.js';
 import { register as inspect } from './commands/inspect.js';
+import { register as dump } from './commands/dump.js';
+import { register as restore } from './commands/restore.js';
 
 const program = new Command('cryo')
   .description('checkpoint and restore Linux processes (built on CRIU)')
@@ -11,7 +13,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, inspect]) register(program);
+for (const register of [doctor, inspect, dump, restore]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -196,7 +196,8 @@ export class CriuClient {
     const started = performance.now();
     let session: SwrkSession;
     try {
-      session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd));
+      const stdin = n.operation === 'restore' && n.shellJob ? 'inherit' : 'ignore';
+      session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), stdin);
     } catch (e) {
       closeDirs(dirs);
       throw e;

@@ -29,6 +29,8 @@ export interface Normalized {
   notify?: NotifyHandlers;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** shell_job: on restore CRIU re-attaches the process to ITS OWN stdin terminal, so we pass ours. */
+  shellJob: boolean;
   /** Features the kernel must have for this request (checked with FEATURE_CHECK). */
   needs: ('memTrack' | 'lazyPages')[];
   /** Builds criu_opts once the client has opened the directories (fds in OUR table). */
@@ -112,7 +114,9 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
   const logLevel = int(o, 'logLevel', 0, 4, 'use 0 to 4') ?? 4;
 
   const needs: Normalized['needs'] = [];
-  const n: Normalized = { operation, imagesDir, workDir, logFile, inheritFds: [], needs, wire: () => create(criu_optsSchema) };
+  const n: Normalized = {
+    operation, imagesDir, workDir, logFile, inheritFds: [], needs, shellJob: false, wire: () => create(criu_optsSchema),
+  };
 
   let pid: number | undefined;
   if (operation === 'dump' || operation === 'pre-dump') {
@@ -198,6 +202,7 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
     tcpClose: bool(o, 'tcpClose'), extUnixSk: bool(o, 'extUnixSk'), fileLocks: bool(o, 'fileLocks'), linkRemap: bool(o, 'linkRemap'),
   };
 
+  n.shellJob = flags.shellJob === true;
   n.wire = ({ imagesDirFd, workDirFd }) => {
     const w = create(criu_optsSchema, { imagesDirFd, logLevel, logFile });
     if (workDirFd !== undefined) w.workDirFd = workDirFd;

@@ -29,6 +29,8 @@ export interface CommonOptions {
   logFile?: string;
   /** CRIU log verbosity, 0-4; default 4 (the log is how failures are explained). */
   logLevel?: 0 | 1 | 2 | 3 | 4;
+  /** A process started from a shell (not a session leader). On restore CRIU re-attaches it to
+   *  the client's stdin terminal, which the client then passes to criu. */
   shellJob?: boolean;
   tcpEstablished?: boolean;
   tcpSkipInFlight?: boolean;
