@@ -89,3 +89,30 @@ test('every pattern names a known error code and gives advice', () => {
     assert.ok(p.action.length > 10, p.code);
   }
 });
+
+test('lines of a restoring task carry its pid and still count as errors', () => {
+  // From a real restore log (a file that changed size): the task's pid comes before the level.
+  const a = analyzeCriuLog([
+    '(00.049935)      2: Error (criu/files-reg.c:2175): File tmp/x/rich-data.txt has bad size 105 (expect 100)',
+    '(00.049574)      1: Error (criu/cr-restore.c:1265): 2 exited, status=1',
+    '(00.050001) Error (criu/cr-restore.c:2331): Restoring FAILED.',
+  ].join('\n'));
+  assert.deepEqual(a.errors, [
+    '2: Error (criu/files-reg.c:2175): File tmp/x/rich-data.txt has bad size 105 (expect 100)',
+    '1: Error (criu/cr-restore.c:1265): 2 exited, status=1',
+  ]);
+  assert.equal(a.hint?.code, 'CRYO_FILE_CHANGED');
+});
+
+test('a task that died with nothing more precise logged: CRYO_RESTORED_TASK_DIED', () => {
+  // The "exited" line is real; the precise cause that came before it in that log is left out
+  // on purpose, to check the fallback.
+  const a = analyzeCriuLog([
+    '(00.049574)      1: Error (criu/cr-restore.c:1265): 2 exited, status=1',
+    '(00.050001) Error (criu/cr-restore.c:2331): Restoring FAILED.',
+  ].join('\n'));
+  assert.equal(a.hint?.code, 'CRYO_RESTORED_TASK_DIED');
+  assert.match(a.hint.cause, /process 2 exited during the restore \(status 1\)/);
+  // CRIU's own helper commands also log "exited, status=": that is not a restored task.
+  assert.equal(analyzeCriuLog('(00.04) Error (criu/util.c:657): exited, status=127\n(00.05) Error (x.c:1): Dumping FAILED.').hint, undefined);
+});

@@ -170,7 +170,7 @@ export const criuLogPatterns: readonly CriuLogPattern[] = [
   },
   {
     code: 'CRYO_RESTORED_TASK_DIED',
-    re: /(?:Restored task )?(\d+) (?:exited, status=(\d+)|killed by signal (\d+))/,
+    re: /(?:^|\s)(\d+) (?:exited, status=(\d+)|killed by signal (\d+))/,
     cause: (m) =>
       m[2] !== undefined
         ? `restored process ${g(m, 1)} exited during the restore (status ${g(m, 2)})`
