@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './output.js';
 import { register as doctor } from './commands/doctor.js';
+import { register as explain } from './commands/explain.js';
 import { register as inspect } from './commands/inspect.js';
 import { register as dump } from './commands/dump.js';
 import { register as restore } from './commands/restore.js';
@@ -13,7 +14,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, inspect, dump, restore]) register(program);
+for (const register of [doctor, explain, inspect, dump, restore]) register(program);
 
 try {
   await program.parseAsync(process.argv);
