@@ -1,0 +1,117 @@
+// Test helper: real checkpoints to decode. Builds testdata/rich-workload.c, starts it (directly, or
+// as the child of tini in its own pid+ipc namespace), waits for its "ready" line, and dumps it with
+// the raw CRIU CLI. Everything lives under a cryo- temp dir the caller removes.
+
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig, locateCriu } from '../config/index.js';
+import { repoRoot } from '../testing/cli.js';
+
+const run = promisify(execFile);
+const prefix = process.env['CRYO_PREFIX'] ?? '/opt/cryo';
+
+/** Source folder of the test programs and the crit oracle. */
+export const testdata = join(repoRoot, 'src/images/testdata');
+/** CRIU's python packages (pycriu), for the oracle. */
+export const pycriuPath = join(prefix, 'criu-root/usr/lib/python3/dist-packages');
+/** The CRIU binary cryo would use. */
+export const criuPath = (): string => locateCriu(loadConfig().criu).path;
+
+/** Compiles the rich workload into `tmp`. */
+export async function buildRich(tmp: string): Promise<string> {
+  const out = join(tmp, 'rich-workload');
+  await run('gcc', ['-O1', '-pthread', '-o', out, join(testdata, 'rich-workload.c')]);
+  return out;
+}
+
+/** A started workload: the spawned process and the pid to dump. */
+export interface Started {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly port: number;
+}
+
+/** Children of `pid` (from /proc). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts `argv` in a new session and resolves once it prints "ready <port>". Its stdout is a FIFO,
+ * not Node's usual pipe: Node's stdio pipes are unix sockets, which CRIU would call external.
+ */
+export function startReady(argv: string[], fifoDir: string, timeoutMs = 15_000): Promise<{ child: ChildProcess; port: number }> {
+  const fifo = join(fifoDir, `stdout-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  execFileSync('mkfifo', [fifo]);
+  const writeEnd = openSync(fifo, 'r+'); // O_RDWR: does not wait for a reader
+  const reader = createReadStream(fifo, { encoding: 'utf8' });
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', writeEnd, writeEnd] });
+    closeSync(writeEnd);
+    let buf = '';
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      reader.destroy();
+      if (err) reject(err);
+    };
+    const timer = setTimeout(() => { child.kill('SIGKILL'); done(new Error(`${argv.join(' ')}: no ready line`)); }, timeoutMs);
+    child.on('error', (e) => done(e));
+    child.on('exit', (c) => done(new Error(`${argv.join(' ')} exited ${c} before ready`)));
+    reader.on('data', (d) => {
+      buf += String(d);
+      const m = /ready (\d+)/.exec(buf);
+      if (m) { done(); resolve({ child, port: Number(m[1]) }); }
+    });
+  });
+}
+
+/** Starts the rich workload in its own session; dump its pid. */
+export async function startRich(bin: string, workDir: string): Promise<Started> {
+  mkdirSync(workDir, { recursive: true });
+  const { child, port } = await startReady([bin, workDir], workDir);
+  return { child, pid: child.pid!, port };
+}
+
+/** Starts the rich workload under tini in new pid+ipc namespaces; dump tini's host pid. */
+export async function startRichInPidns(bin: string, workDir: string): Promise<Started> {
+  mkdirSync(workDir, { recursive: true });
+  const { child, port } = await startReady(['unshare', '--pid', '--ipc', '--fork', 'setsid', 'tini', '-s', '--', bin, workDir], workDir);
+  const tini = childrenOf(child.pid!)[0];
+  if (tini === undefined) throw new Error('tini not found under unshare');
+  return { child, pid: tini, port };
+}
+
+/** `criu dump -t pid -D dir` with the given extra options; throws with the log tail on failure. */
+export async function criuDump(pid: number, dir: string, extra: string[] = []): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  try {
+    await run(criuPath(), ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log', ...extra]);
+  } catch (err) {
+    const log = readFileSync(join(dir, 'dump.log'), 'utf8').split('\n').slice(-15).join('\n');
+    throw new Error(`criu dump of ${pid} failed: ${String(err)}\n${log}`);
+  }
+}
+
+/** Kills what is left of a started workload (CRIU normally killed it at dump). */
+export function cleanup(s: Started | undefined): void {
+  if (!s) return;
+  for (const pid of [s.pid, s.child.pid!]) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+/** Runs the crit oracle over `dir` (all files, or `files`). */
+export async function critOracle(dir: string, files: string[] = []): Promise<string> {
+  const { stdout } = await run('/usr/bin/python3', [join(testdata, 'crit-oracle.py'), dir, ...files], {
+    env: { ...process.env, PYTHONPATH: pycriuPath }, maxBuffer: 256 << 20,
+  });
+  return stdout;
+}

@@ -1,0 +1,116 @@
+// Differential test: cryo's decoder against CRIU's own (crit / pycriu) on checkpoints of real
+// processes dumped by the raw CRIU CLI during the test. Every image file, entry and field must
+// agree (normalisation rules: _crit-compare.ts). Also checks the checkpoint model built from them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { provisionedCritPath } from '../config/index.js';
+import { compareImage, loadSchemas, type CritRules } from './_crit-compare.js';
+import {
+  buildRich, cleanup, critOracle, criuDump, criuPath, pycriuPath, startRich, startRichInPidns, type Started,
+} from './_image-workloads.js';
+import { decodeImage, type DecodedImage } from './decode-image.js';
+import { ImagesDir } from './images-dir.js';
+import { buildCheckpointModel } from './model/build-model.js';
+import { listeningPorts, regularFiles, totalResidentBytes } from './model/queries.js';
+
+const run = promisify(execFile);
+const canRun = process.getuid?.() === 0 && existsSync(pycriuPath) && existsSync(criuPath());
+
+type Oracle = CritRules & { images: Record<string, { image?: { magic: string; entries: never[] }; error?: string }> };
+
+async function compareDir(dir: string, seen: Set<string>): Promise<string[]> {
+  const oracle = JSON.parse(await critOracle(dir)) as Oracle;
+  const schemaOf = await loadSchemas();
+  const diffs: string[] = [];
+  for (const f of ImagesDir.open(dir).files.values()) {
+    if (f.kind !== 'image') continue;
+    const bytes = readFileSync(join(dir, f.name));
+    const ours: DecodedImage = decodeImage(bytes, f.name);
+    const crit = oracle.images[f.name];
+    if (!crit?.image) {
+      diffs.push(`${f.name}: crit could not decode it (${crit?.error ?? 'missing'})`);
+      continue;
+    }
+    seen.add(ours.type);
+    diffs.push(...compareImage(ours, crit.image, bytes, schemaOf, oracle));
+  }
+  return diffs;
+}
+
+test('decoder agrees with crit on real checkpoints, field by field', { skip: canRun ? false : 'needs root, CRIU and pycriu' }, async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cryo-images-'));
+  const started: Started[] = [];
+  t.after(() => {
+    started.forEach(cleanup);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const bin = await buildRich(tmp);
+
+  // 1. A process tree in its own session: threads, child, pipes, sockets, files, fds of every kind.
+  const plain = await startRich(bin, join(tmp, 'w1'));
+  started.push(plain);
+  const d1 = join(tmp, 'd1');
+  await criuDump(plain.pid, d1, ['--file-locks']);
+
+  // 2. The same under tini in its own pid and ipc namespaces (dumped by tini's host pid).
+  const ns = await startRichInPidns(bin, join(tmp, 'w2'));
+  started.push(ns);
+  const d2 = join(tmp, 'd2');
+  await criuDump(ns.pid, d2, ['--file-locks']);
+
+  // 3. Restore (2) once, so stats-restore exists too; then stop the restored tree.
+  const pidfile = join(tmp, 'restored.pid');
+  await run(criuPath(), ['restore', '-D', d2, '-d', '--file-locks', '-o', 'restore.log', '--pidfile', pidfile]);
+  const restored = Number(readFileSync(pidfile, 'utf8'));
+  process.kill(restored, 'SIGKILL');
+
+  const seen = new Set<string>();
+  const diffs = [...(await compareDir(d1, seen)), ...(await compareDir(d2, seen))];
+  assert.deepEqual(diffs, [], `cryo and crit disagree:\n${diffs.slice(0, 40).join('\n')}`);
+  for (const type of ['INVENTORY', 'PSTREE', 'CORE', 'IDS', 'MM', 'PAGEMAP', 'FILES', 'FDINFO', 'FS', 'TTY_INFO',
+    'REMAP_FPATH', 'GHOST_FILE', 'SECCOMP', 'TIMENS', 'STATS', 'PIPES_DATA', 'FIFO_DATA', 'SK_QUEUES', 'FILE_LOCKS',
+    'MEMFD_INODE']) {
+    assert.ok(seen.has(type), `no ${type} image was compared (seen: ${[...seen].join(' ')})`);
+  }
+  assert.ok(existsSync(join(d2, 'stats-restore')), 'restore wrote stats-restore');
+
+  // The oracle is crit itself: its output equals `crit decode -i FILE --pretty` for a sample file.
+  const { stdout } = await run(provisionedCritPath(), ['decode', '-i', join(d1, 'files.img'), '--pretty'], { maxBuffer: 64 << 20 });
+  const viaOracle = (JSON.parse(await critOracle(d1, ['files.img'])) as Oracle).images['files.img']!.image;
+  assert.deepEqual(JSON.parse(stdout), viaOracle);
+
+  // The model built from the same images.
+  const m1 = buildCheckpointModel(d1);
+  assert.equal(m1.processes.length, 2);
+  const root = m1.processes[0]!;
+  assert.equal(root.pid, plain.pid);
+  assert.equal(root.threads.length, 2);
+  assert.equal(root.command, 'rich-workload');
+  assert.equal(m1.processes[1]!.ppid, plain.pid);
+  assert.deepEqual(listeningPorts(m1).map((p) => [p.protocol, p.address, p.port]).filter((p) => p[0] === 'tcp'),
+    [['tcp', '127.0.0.1', plain.port]]);
+  assert.ok(listeningPorts(m1).some((p) => p.protocol === 'udp' && p.address === '::1'));
+  const data = regularFiles(m1).find((f) => f.path === join(tmp, 'w1', 'data.txt'));
+  assert.equal(data?.size, 10);
+  assert.equal(m1.files.find((f) => f.regular?.path === join(tmp, 'w1', 'data.txt'))?.regular?.pos, 4);
+  assert.ok(regularFiles(m1).some((f) => f.deleted && f.path.endsWith('deleted.txt')));
+  const fdTypes = new Set(root.fds.map((f) => f.type));
+  for (const ty of ['reg', 'pipe', 'fifo', 'inet', 'unix', 'eventfd', 'eventpoll', 'signalfd', 'timerfd', 'memfd', 'tty']) {
+    assert.ok(fdTypes.has(ty), `fd type ${ty} in ${[...fdTypes].join(' ')}`);
+  }
+  assert.ok(totalResidentBytes(m1) >= 8 << 20, 'the 8 MiB the workload touched is resident');
+  assert.ok((m1.stats.dump?.pagesWritten ?? 0) > 2048);
+  assert.equal(m1.unknownImages.length, 0);
+
+  const m2 = buildCheckpointModel(d2);
+  assert.equal(m2.processes[0]!.pid, 1, 'tasks are recorded by their pid inside the new namespace');
+  assert.equal(m2.processes[0]!.command, 'tini');
+  assert.ok(m2.namespaces.captured.includes('pid') && m2.namespaces.captured.includes('ipc'), m2.namespaces.captured.join());
+  assert.ok(m2.stats.restore !== undefined);
+});

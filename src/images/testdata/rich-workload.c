@@ -1,0 +1,84 @@
+/* Test workload for the image decoder: holds one of each kind of file CRIU records (threads, a
+ * child process, pipes with unread data, a fifo, a socketpair, a listening TCP socket, a bound UDP
+ * socket, a file at an offset, a deleted file, a file lock, eventfd, epoll, signalfd, timerfd,
+ * memfd, a pty pair), then prints "ready <port>" on stdout and waits to be dumped. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
+
+int main(int argc, char **argv) {
+  const char *dir = argc > 1 ? argv[1] : "/tmp";
+  char path[4096];
+  int p[2], sp[2];
+  if (pipe(p) || write(p[1], "pipe data", 9) != 9) return 1;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || write(sp[0], "queued", 6) != 6) return 1;
+
+  int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  int one = 1;
+  setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(tcp, (struct sockaddr *)&a, sizeof a) || listen(tcp, 8)) return 1;
+  socklen_t len = sizeof a;
+  getsockname(tcp, (struct sockaddr *)&a, &len);
+  int udp = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+  if (bind(udp, (struct sockaddr *)&a6, sizeof a6)) return 1;
+
+  snprintf(path, sizeof path, "%s/data.txt", dir);
+  int f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0640);
+  if (write(f, "0123456789", 10) != 10 || lseek(f, 4, SEEK_SET) != 4) return 1;
+  if (flock(f, LOCK_EX)) return 1;
+  snprintf(path, sizeof path, "%s/deleted.txt", dir);
+  int del = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (write(del, "ghost", 5) != 5 || unlink(path)) return 1;
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  if (mkfifo(path, 0600)) return 1;
+  int fifo = open(path, O_RDWR);
+
+  int efd = eventfd(7, 0);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 };
+  epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, 0);
+  int tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+  struct itimerspec its = { .it_interval = { 100, 0 }, .it_value = { 100, 0 } };
+  timerfd_settime(tfd, 0, &its, NULL);
+  int mfd = memfd_create("cryo-test", 0);
+  if (write(mfd, "memfd", 5) != 5) return 1;
+  int ptm = posix_openpt(O_RDWR | O_NOCTTY);
+  if (ptm < 0 || grantpt(ptm) || unlockpt(ptm)) return 1;
+  int pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
+  (void)fifo; (void)sfd; (void)pts;
+
+  char *mem = malloc(8 << 20);
+  memset(mem, 1, 8 << 20);
+  pthread_t t;
+  pthread_create(&t, NULL, idle, NULL);
+  pid_t child = fork();
+  if (child == 0) { for (;;) pause(); }
+
+  printf("ready %d\n", ntohs(a.sin_port));
+  fflush(stdout);
+  for (;;) pause();
+}
