@@ -188,6 +188,27 @@ export const codes = {
     summary: 'the job ended but its exit code cannot be known (cryod was not its parent when it ended)',
     action: 'nothing to fix; run jobs with `cryo run` and keep cryod running to record exit codes',
   },
+  // --- safety ---
+  CRYO_PREFLIGHT_FAILED: {
+    summary: 'the pre-flight check found several kinds of problems that would make the restore fail',
+    action: 'fix each problem listed (run `cryo preflight CHECKPOINT` to see them all), then restore',
+  },
+  CRYO_INSUFFICIENT_MEMORY: {
+    summary: 'the machine has less available memory than the checkpoint needs to restore',
+    action: 'free memory (stop other processes) or restore on a machine with more memory',
+  },
+  CRYO_RESTORE_UNHEALTHY: {
+    summary: 'the restored process died or failed its health probe during the grace period',
+    action: 'read its exit status and output shown; the checkpoint is intact, fix the cause and restore again',
+  },
+  CRYO_DUMP_WRITE_FAILED: {
+    summary: 'writing the checkpoint failed (I/O error or a failing step after CRIU); the process was kept',
+    action: 'the message says whether the process kept running or was restored; fix the storage, then checkpoint again',
+  },
+  CRYO_PROCESS_LOST: {
+    summary: 'a checkpoint failed after CRIU stopped the process, and cryo could not resume or restore it',
+    action: 'restore it by hand from the images directory named in the message (`cryo restore --dir DIR`)',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof codes;
