@@ -169,7 +169,7 @@ export class FileResolver {
     const info = this.ttys.get(infoId);
     const path = regfId !== 0 ? this.path(regfId) : undefined;
     return {
-      kind: info ? TtyType[info.type].toLowerCase() : 'unknown',
+      kind: info ? (TtyType[info.type]?.toLowerCase() ?? `type ${info.type}`) : 'unknown',
       ...(path === undefined ? {} : { path }),
       ...(info?.pty ? { index: info.pty.index } : {}),
       ...(info ? { sid: info.sid, pgrp: info.pgrp } : {}),
