@@ -73,7 +73,10 @@ export async function startCounter(stdoutFd: number, opts: { intervalMs?: number
     });
     child.once('exit', (code) => reject(new Error(`counter exited (${code}) before it was ready`)));
   });
+  // Fully closed before returning, so tests counting our fds see a stable number.
+  const closed = new Promise<void>((resolve) => ready.once('close', () => resolve()));
   (ready as unknown as { destroy(): void }).destroy();
+  await closed;
   return { pid: child.pid as number, child, gone };
 }
 

@@ -208,12 +208,16 @@ export class CriuClient {
     let why: 'aborted' | 'timeout' | undefined;
     let killed = false;
     let killTimer: NodeJS.Timeout | undefined;
+    // Settles the wait below even when a handler never returns (the exchange would wait on it).
+    let onKilled!: () => void;
+    const killedP = new Promise<never>((_, reject) => (onKilled = () => reject(new CriuConnectionLost([]))));
+    killedP.catch(() => undefined);
     const cancel = (reason: 'aborted' | 'timeout'): void => {
       if (why) return;
       why = reason;
       killTimer = setTimeout(() => {
         killed = true;
-        void session.destroy();
+        void session.destroy().then(onKilled);
       }, CANCEL_GRACE_MS);
     };
     const onAbort = (): void => cancel('aborted');
@@ -223,10 +227,16 @@ export class CriuClient {
     const handlers = n.notify ? { ...n.notify } : undefined;
 
     try {
-      const req = create(criu_reqSchema, { type, opts: n.wire(dirs) });
+      const wire = n.wire(dirs);
+      // Notifications are CRIU's clean stopping points: turn them on whenever we may cancel.
+      if (n.signal || n.timeoutMs !== undefined) wire.notifyScripts = true;
+      const req = create(criu_reqSchema, { type, opts: wire });
       let ex: Exchange;
       try {
-        ex = await exchange(session.transport, req, handlers, { cancelled: () => why !== undefined, observe: (ev) => seen.push(ev) });
+        ex = await Promise.race([
+          exchange(session.transport, req, handlers, { cancelled: () => why !== undefined, observe: (ev) => seen.push(ev) }),
+          killedP,
+        ]);
       } catch (e) {
         if (e instanceof CriuConnectionLost && why) throw cancelled(why, facts, killed);
         throw lostToError(e, facts, session);

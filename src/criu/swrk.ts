@@ -24,6 +24,7 @@ export interface SwrkSession {
 
 const MAX_OUTPUT = 64 * 1024;
 const FINISH_GRACE_MS = 10_000;
+const STDIO_DRAIN_MS = 200;
 
 /** Starts `criu swrk 3`; `extraFds` (OUR descriptors) appear in criu as fds 4, 5, ... */
 export async function startSwrk(criuPath: string, extraFds: readonly number[] = [], stdin: 'ignore' | 'inherit' = 'ignore'): Promise<SwrkSession> {
@@ -46,8 +47,20 @@ export async function startSwrk(criuPath: string, extraFds: readonly number[] = 
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  // 'close' (exit + stdio drained) normally follows 'exit' at once; a forked page server may hold
+  // criu's stdout/stderr open though, so after a short wait the streams are closed by us. Either
+  // way no descriptor of this session outlives `exited`.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => {
+      const timer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, STDIO_DRAIN_MS);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
   });
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
