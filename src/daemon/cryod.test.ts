@@ -1,0 +1,226 @@
+// End to end: a real cryod (child process, own socket and data dir) driven through the real CLI,
+// running real jobs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
+import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
+import { JobState } from '../gen/cryo/v1/jobs_pb.js';
+
+const json = <T>(s: string): T => JSON.parse(s) as T;
+interface JobJson { id: string; name: string; state: string; rootPid: number; exitCode: number | null; signal: string; mode: string; io: string; stdio: { fd: number; target: string; inode: number }[]; logFile: string }
+interface ErrJson { error: { code: string; message: string } }
+
+let d: TestDaemon;
+
+test('cryod end to end', async (t) => {
+  d = await startDaemon();
+  t.after(() => d.stop());
+  const api = apiClient(d.socket);
+
+  await t.test('socket and data dir are not world-accessible', () => {
+    assert.equal(statSync(d.socket).mode & 0o777, 0o600);
+    assert.ok(statSync(d.socket).isSocket());
+  });
+
+  await t.test('run -> ps -> logs -> wait returns the exit code', async () => {
+    const r = await d.cli(['run', '--name', 'forty-two', '--json', '--', 'sh', '-c', 'echo out-line; echo err-line >&2; read x; exit 42']);
+    assert.equal(r.code, 0, r.stderr);
+    const job = json<JobJson>(r.stdout);
+    assert.equal(job.name, 'forty-two');
+    assert.equal(job.state, 'running');
+    assert.equal(job.mode, 'pidns');
+    assert.ok(job.rootPid > 0);
+    // The root is tini, host pid, whose fds 0/1/2 are the job's FIFOs (recorded for restore).
+    assert.match(readFileSync(`/proc/${job.rootPid}/cmdline`, 'utf8'), /^tini\0/);
+    assert.deepEqual(job.stdio.map((s) => s.fd), [0, 1, 2]);
+    assert.ok(job.stdio.every((s) => s.inode > 0 && s.target.startsWith(d.dataDir)), JSON.stringify(job.stdio));
+
+    const ps = await d.cli(['ps']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^ID\s+NAME\s+STATE\s+PID\s+COMMAND\s+AGE/);
+    assert.match(ps.stdout, new RegExp(`${job.id}\\s+forty-two\\s+running\\s+${job.rootPid}\\s+sh -c`));
+
+    await waitForOutput(api, 'forty-two', 'err-line');
+    // stdin reaches the job through attach; attach and wait both end with the job's code.
+    const [w, a] = await Promise.all([d.cli(['wait', 'forty-two']), d.cli(['attach', 'forty-two'], { input: 'go\n' })]);
+    assert.equal(a.code, 42, a.stderr);
+    assert.match(a.stdout, /out-line/);
+    assert.equal(w.code, 42, w.stderr);
+
+    const logs = await d.cli(['logs', job.id.slice(0, 6)]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /out-line/);
+    assert.match(logs.stdout, /err-line/);
+    const psj = json<JobJson[]>((await d.cli(['ps', '--json'])).stdout).find((j) => j.id === job.id);
+    assert.equal(psj?.state, 'exited');
+    assert.equal(psj?.exitCode, 42);
+  });
+
+  await t.test('kill with a signal records the signal; wait gives 128+N', async () => {
+    const r = await d.cli(['run', '--name', 'sleeper', '--', 'sh', '-c', 'echo ready; exec sleep 1000']);
+    assert.equal(r.code, 0, r.stderr);
+    await waitForOutput(api, 'sleeper', 'ready');
+    const k = await d.cli(['kill', 'sleeper', '--signal', 'INT']);
+    assert.equal(k.code, 0, k.stderr);
+    const w = await d.cli(['wait', 'sleeper', '--json']);
+    assert.equal(w.code, 130);
+    const job = json<JobJson>(w.stdout);
+    assert.equal(job.state, 'killed');
+    assert.equal(job.signal, 'SIGINT');
+  });
+
+  await t.test('SIGKILL of a pidns job is recorded as killed(SIGKILL)', async () => {
+    await d.cli(['run', '--name', 'tokill', '--', 'sleep', '1000']);
+    assert.equal((await d.cli(['kill', 'tokill', '-s', '9'])).code, 0);
+    await d.cli(['wait', 'tokill']);
+    const j = await getJob(api, 'tokill');
+    assert.equal(j.state, JobState.KILLED);
+    assert.equal(j.signal, 'SIGKILL');
+  });
+
+  await t.test('rm refuses a running job unless --force, and removes its files', async () => {
+    const r = await d.cli(['run', '--name', 'victim', '--json', '--', 'sleep', '1000']);
+    const job = json<JobJson>(r.stdout);
+    const refused = await d.cli(['rm', 'victim', '--json']);
+    assert.equal(refused.code, 1);
+    const e = json<ErrJson>(refused.stderr);
+    assert.equal(e.error.code, 'CRYO_INVALID_STATE');
+    assert.match(e.error.message, /cannot remove job victim: it is running/);
+    const forced = await d.cli(['rm', '--force', 'victim']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.stdout.trim(), job.id);
+    assert.throws(() => statSync(join(d.dataDir, 'jobs', job.id)));
+    assert.throws(() => process.kill(job.rootPid, 0));
+    const gone = await d.cli(['logs', 'victim', '--json']);
+    assert.equal(json<ErrJson>(gone.stderr).error.code, 'CRYO_JOB_NOT_FOUND');
+  });
+
+  await t.test('illegal actions name the state', async () => {
+    const k = await d.cli(['kill', 'forty-two', '--json']);
+    assert.equal(k.code, 1);
+    const e = json<ErrJson>(k.stderr);
+    assert.equal(e.error.code, 'CRYO_INVALID_STATE');
+    assert.equal(e.error.message, 'cannot signal job forty-two: it is exited (code 42)');
+    const a = await d.cli(['attach', 'forty-two']);
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /CRYO_INVALID_STATE: cannot attach to job forty-two: it is exited/);
+    const dup = await d.cli(['run', '--name', 'forty-two', '--json', '--', 'true']);
+    assert.equal(json<ErrJson>(dup.stderr).error.code, 'CRYO_JOB_NAME_IN_USE');
+    const dump = await api.checkpoints.dump({ job: 'forty-two' }).catch((x: unknown) => x);
+    assert.equal((dump as { code?: string }).code, 'CRYO_UNIMPLEMENTED');
+  });
+
+  await t.test('invalid input is refused with CRYO_INVALID_OPTION / CRYO_SPAWN_FAILED', async () => {
+    for (const name of ['-bad', 'has space', 'x'.repeat(80), 'a/b', '']) {
+      const r = await d.cli(['run', '--name', name, '--json', '--', 'true']);
+      if (name === '') continue; // empty means "pick a name"
+      assert.equal(json<ErrJson>(r.stderr).error.code, 'CRYO_INVALID_OPTION', `name ${JSON.stringify(name)}: ${r.stderr}`);
+    }
+    const nf = await d.cli(['run', '--json', '--', 'no-such-command-xyz']);
+    assert.equal(json<ErrJson>(nf.stderr).error.code, 'CRYO_SPAWN_FAILED');
+    assert.match(json<ErrJson>(nf.stderr).error.message, /no-such-command-xyz/);
+    const badSig = await d.cli(['kill', 'forty-two', '--signal', 'SIGNOPE', '--json']);
+    assert.equal(json<ErrJson>(badSig.stderr).error.code, 'CRYO_INVALID_OPTION');
+    const badEnv = await d.cli(['run', '--env', '1X=2', '--json', '--', 'true']);
+    assert.equal(json<ErrJson>(badEnv.stderr).error.code, 'CRYO_INVALID_OPTION');
+    const missing = await d.cli(['wait', 'nobody-here', '--json']);
+    assert.equal(json<ErrJson>(missing.stderr).error.code, 'CRYO_JOB_NOT_FOUND');
+    // The daemon is still fine.
+    assert.equal((await d.cli(['ps'])).code, 0);
+  });
+
+  await t.test('garbage on the socket never crashes the daemon', async () => {
+    for (const payload of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.alloc(4096, 0xff),
+      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04\x08\x00\x00\x00\x00\x00garbage')]) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(d.socket, () => s.end(payload));
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.resume();
+      });
+    }
+    assert.equal(d.proc.exitCode, null);
+    assert.equal((await d.cli(['ps'])).code, 0);
+  });
+
+  await t.test('--log FILE appends output to the file (O_APPEND), no FIFOs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cryo-log-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'job.log');
+    const r = await d.cli(['run', '--name', 'filed', '--log', file, '--json', '--', 'sh', '-c', 'echo one; echo two >&2; sleep 0.1']);
+    assert.equal(r.code, 0, r.stderr);
+    const job = json<JobJson>(r.stdout);
+    assert.equal(job.io, 'file');
+    assert.ok(job.stdio.some((s) => s.fd === 1 && s.target === file));
+    assert.equal((await d.cli(['wait', 'filed'])).code, 0);
+    assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n');
+    assert.equal((await d.cli(['logs', 'filed'])).stdout, 'one\ntwo\n');
+  });
+
+  await t.test('--no-pidns runs with host pids in its own session', async () => {
+    const r = await d.cli(['run', '--no-pidns', '--name', 'hostpid', '--json', '--', 'sh', '-c', 'echo pid=$$; exec sleep 1000']);
+    const job = json<JobJson>(r.stdout);
+    assert.equal(job.mode, 'host');
+    const out = await waitForOutput(api, 'hostpid', 'pid=');
+    assert.match(out, new RegExp(`pid=${job.rootPid}\\b`));
+    const stat = readFileSync(`/proc/${job.rootPid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    assert.equal(Number(f[3]), job.rootPid, 'session id is its own pid');
+    await d.cli(['kill', 'hostpid']);
+    assert.equal((await d.cli(['wait', 'hostpid'])).code, 143);
+  });
+
+  await t.test('manage adopts a foreign process; its exit code is unknown (lost)', async () => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    t.after(() => p.kill('SIGKILL'));
+    const r = await d.cli(['manage', '--pid', String(p.pid), '--name', 'adopted', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const job = json<JobJson>(r.stdout);
+    assert.equal(job.mode, 'managed');
+    assert.equal(job.rootPid, p.pid);
+    assert.match((await d.cli(['ps'])).stdout, /adopted\s+running/);
+    const bad = await d.cli(['manage', '--pid', '999999999', '--json']);
+    assert.equal(json<ErrJson>(bad.stderr).error.code, 'CRYO_PID_NOT_FOUND');
+    p.kill('SIGKILL');
+    const w = await d.cli(['wait', 'adopted', '--json']);
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, /CRYO_EXIT_CODE_UNKNOWN/);
+    assert.equal((await getJob(api, 'adopted')).state, JobState.LOST);
+  });
+
+  await t.test('events streams lifecycle events live', async () => {
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const stream = (async () => {
+      try {
+        // replay: stored events first, so nothing is missed whenever the stream becomes live.
+        for await (const e of api.events.events({ replay: true }, { signal: abort.signal })) {
+          if (e.jobName === 'evt') seen.push(e.type);
+          if (e.type === 'job.removed' && e.jobName === 'evt') return;
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    await d.cli(['run', '--name', 'evt', '--', 'sh', '-c', 'read x; exit 3']);
+    assert.equal((await d.cli(['attach', 'evt'], { input: 'x\n' })).code, 3);
+    await d.cli(['rm', 'evt']);
+    await Promise.race([stream, new Promise((r) => setTimeout(r, 10_000))]);
+    abort.abort();
+    assert.deepEqual(seen, ['job.created', 'job.started', 'job.exited', 'job.removed']);
+    const cli = await d.cli(['events', '--replay', '--json', '--job', 'sleeper'], { timeoutMs: 3000 });
+    const types = cli.stdout.trim().split('\n').filter(Boolean).map((l) => json<{ type: string }>(l).type);
+    assert.deepEqual(types.slice(0, 4), ['job.created', 'job.started', 'job.signaled', 'job.killed']);
+  });
+
+  await t.test('no zombies under cryod or the test', () => {
+    assert.deepEqual(zombieChildren(d.proc.pid!), []);
+    assert.deepEqual(zombieChildren(process.pid), []);
+  });
+});
