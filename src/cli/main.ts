@@ -7,6 +7,16 @@ import { register as explain } from './commands/explain.js';
 import { register as inspect } from './commands/inspect.js';
 import { register as dump } from './commands/dump.js';
 import { register as restore } from './commands/restore.js';
+import { register as daemon } from './commands/daemon.js';
+import { register as run } from './commands/run.js';
+import { register as ps } from './commands/ps.js';
+import { register as attach } from './commands/attach.js';
+import { register as logs } from './commands/logs.js';
+import { register as kill } from './commands/kill.js';
+import { register as rm } from './commands/rm.js';
+import { register as wait } from './commands/wait.js';
+import { register as events } from './commands/events.js';
+import { register as manage } from './commands/manage.js';
 
 const program = new Command('cryo')
   .description('checkpoint and restore Linux processes (built on CRIU)')
@@ -14,7 +24,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, explain, inspect, dump, restore]) register(program);
+for (const register of [doctor, explain, inspect, dump, restore, daemon, run, ps, attach, logs, kill, rm, wait, events, manage]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,12 @@ export interface CryoConfig {
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** CRIU's log verbosity (0-4) for dumps and restores. */
   readonly criuLogLevel: number;
+  /** Bytes of output cryod keeps per attachable job (oldest half dropped beyond this). */
+  readonly jobLogMaxBytes: number;
+  /** Extra restore attempts after a transient failure (a pid held by a dying process ...). */
+  readonly restoreRetries: number;
+  /** Delay before the first restore retry in ms; doubles per attempt, with jitter. */
+  readonly restoreRetryDelayMs: number;
 }
 
 export const defaults: CryoConfig = {
@@ -26,6 +32,9 @@ export const defaults: CryoConfig = {
   socketGroup: '',
   logLevel: 'info',
   criuLogLevel: 4,
+  jobLogMaxBytes: 8 * 1024 * 1024,
+  restoreRetries: 4,
+  restoreRetryDelayMs: 200,
 };
 
 const envNames: Record<keyof CryoConfig, string> = {
@@ -35,6 +44,9 @@ const envNames: Record<keyof CryoConfig, string> = {
   socketGroup: 'CRYO_SOCKET_GROUP',
   logLevel: 'CRYO_LOG_LEVEL',
   criuLogLevel: 'CRYO_CRIU_LOG_LEVEL',
+  jobLogMaxBytes: 'CRYO_JOB_LOG_MAX_BYTES',
+  restoreRetries: 'CRYO_RESTORE_RETRIES',
+  restoreRetryDelayMs: 'CRYO_RESTORE_RETRY_DELAY_MS',
 };
 
 /** The config file: CRYO_CONFIG, else /etc/cryo/config.json (absent is fine). */
@@ -59,7 +71,7 @@ export function loadConfig(flags: Partial<CryoConfig> = {}, env: NodeJS.ProcessE
   for (const key of Object.keys(defaults) as (keyof CryoConfig)[]) {
     if (fromFile[key] !== undefined) merged[key] = fromFile[key];
     const e = env[envNames[key]];
-    if (e !== undefined && e !== '') merged[key] = key === 'criuLogLevel' ? Number(e) : e;
+    if (e !== undefined && e !== '') merged[key] = typeof defaults[key] === 'number' ? Number(e) : e;
     if (flags[key] !== undefined) merged[key] = flags[key];
   }
   return validate(merged, file);
@@ -81,5 +93,11 @@ function validate(c: Record<string, unknown>, file: string): CryoConfig {
   }
   const lvl = c['criuLogLevel'];
   if (typeof lvl !== 'number' || !Number.isInteger(lvl) || lvl < 0 || lvl > 4) bad('criuLogLevel', 'use 0 to 4');
+  const cap = c['jobLogMaxBytes'];
+  if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 4096) bad('jobLogMaxBytes', 'use a whole number of bytes >= 4096');
+  for (const k of ['restoreRetries', 'restoreRetryDelayMs'] as const) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(k, 'use a whole number >= 0');
+  }
   return c as unknown as CryoConfig;
 }
