@@ -182,11 +182,12 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
   ready.catch(() => undefined); // callers await it; avoid an unhandled rejection if they don't
 
   const kill = async (): Promise<void> => {
-    if (opts.pidns) {
-      // Killing the namespace's init (tini) kills every process in it.
-      for (const p of childPids(pid)) killProcessTree(p);
-    }
-    killProcessTree(pid);
+    // In pidns mode kill only the namespace's init (tini): the kernel kills everything in the
+    // namespace before tini's death is reported, and unshare then reaps tini and exits. Killing
+    // unshare as well would orphan a dying tini to PID 1.
+    const inits = opts.pidns ? childPids(pid) : [];
+    for (const p of inits) killProcessTree(p);
+    if (inits.length === 0) killProcessTree(pid);
     if (child.exitCode === null && child.signalCode === null) await exited;
     rmSync(work, { recursive: true, force: true });
   };

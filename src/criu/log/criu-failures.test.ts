@@ -250,13 +250,13 @@ test('root task with a parent-death signal: restore "succeeds" but CRYO_PDEATHSI
 
 test('restore without enough address space: CRYO_OUT_OF_MEMORY', async (t) => {
   const dir = tempDir(t, 'nomem');
-  const w = await startWorkload('memhog', ['--mib', '64'], { pidns: true });
+  const w = await startWorkload('memhog', ['--mib', '128'], { pidns: true });
   const { rootPid } = await started(t, w);
   const d = await criu('dump', dir, ['-t', String(rootPid)]);
   assert.equal(d.outcome, 'success', d.log);
-  // RLIMIT_AS is inherited by the tasks CRIU forks: too small for 64 MiB, enough for CRIU itself.
+  // RLIMIT_AS is inherited by the tasks CRIU forks: too small for 128 MiB, plenty for CRIU itself.
   const logName = 'restore-nomem.log';
-  await runCommand('prlimit', ['--as=60000000', criuBin, 'restore', '-D', dir, '-o', logName, '-v4', '-d']);
+  await runCommand('prlimit', ['--as=100000000', criuBin, 'restore', '-D', dir, '-o', logName, '-v4', '-d']);
   const log = readFileSync(join(dir, logName), 'utf8');
   expectHint({ ok: false, log, ...analyzeCriuLog(log) }, 'CRYO_OUT_OF_MEMORY');
 });
