@@ -1,7 +1,7 @@
 // The pattern table against REAL CRIU: each test makes CRIU 4.2 fail for a known reason with
 // the raw `criu` command line, then checks that analyzeCriuLog names the right cause.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
@@ -30,11 +30,6 @@ function tempDir(t: { after: (fn: () => void) => void }, what: string): string {
 }
 
 let runNo = 0;
-/** The matched CRIU lines, printed at the end so a reader sees what CRIU really said. */
-const diag: string[] = [];
-test.after(() => {
-  for (const d of diag) process.stdout.write(`# criu said: ${d}\n`);
-});
 /** Runs `criu OP -D dir -o LOG -v4 ...` and analyses the log it wrote. */
 async function criu(op: 'dump' | 'restore', dir: string, extra: string[] = []): Promise<Run> {
   const logName = `${op}-${++runNo}.log`;
@@ -60,8 +55,9 @@ async function restoreOk(t: { after: (fn: () => Promise<void>) => void }, dir: s
   return r;
 }
 
-function expectHint(r: Run, code: string, outcome: 'failure' | 'success' = 'failure'): void {
-  if (r.hint) diag.push(`${code}: ${r.hint.matched}`);
+/** Checks the analysis names `code`; reports the matched line so a reader sees what CRIU really said. */
+function expectHint(t: TestContext, r: Run, code: string, outcome: 'failure' | 'success' = 'failure'): void {
+  if (r.hint) t.diagnostic(`criu said: ${r.hint.matched}`);
   const msg = `expected ${code}; analysis: ${JSON.stringify({ ...r, log: undefined }, null, 1)}\nlog tail:\n${r.log.split('\n').slice(-25).join('\n')}`;
   assert.equal(r.outcome, outcome, msg);
   assert.equal(r.hint?.code, code, msg);
@@ -81,7 +77,7 @@ test('dump of a pid that does not exist: CRYO_PID_NOT_FOUND', async (t) => {
   await new Promise((r) => gone.once('exit', r));
   const r = await criu('dump', dir, ['-t', String(gone.pid)]);
   assert.equal(r.ok, false);
-  expectHint(r, 'CRYO_PID_NOT_FOUND');
+  expectHint(t, r, 'CRYO_PID_NOT_FOUND');
   assert.match(r.hint?.cause ?? '', new RegExp(`process ${gone.pid} does not exist`));
 });
 
@@ -93,7 +89,7 @@ test('restore while the original still runs: CRYO_PID_IN_USE, transient', async 
   assert.equal(d.outcome, 'success', d.log);
   assert.deepEqual(d.errors, []);
   const r = await criu('restore', dir);
-  expectHint(r, 'CRYO_PID_IN_USE');
+  expectHint(t, r, 'CRYO_PID_IN_USE');
   assert.equal(r.hint?.transient, true);
   assert.match(r.hint?.cause ?? '', new RegExp(`pid ${rootPid}`));
 });
@@ -110,19 +106,19 @@ test('restore after the open file changed size, mode, or vanished: CRYO_FILE_CHA
 
   appendFileSync(data, 'grown');
   const size = await criu('restore', images);
-  expectHint(size, 'CRYO_FILE_CHANGED');
+  expectHint(t, size, 'CRYO_FILE_CHANGED');
   assert.match(size.hint?.cause ?? '', /rich-data\.txt.*size is 105, expected 100/);
   truncateSync(data, 100);
 
   chmodSync(data, 0o600);
   const mode = await criu('restore', images);
-  expectHint(mode, 'CRYO_FILE_CHANGED');
+  expectHint(t, mode, 'CRYO_FILE_CHANGED');
   assert.match(mode.hint?.cause ?? '', /mode/);
   chmodSync(data, 0o644);
 
   renameSync(data, data + '.away');
   const missing = await criu('restore', images);
-  expectHint(missing, 'CRYO_FILE_MISSING');
+  expectHint(t, missing, 'CRYO_FILE_MISSING');
   assert.match(missing.hint?.cause ?? '', /rich-data\.txt.*No such file/);
   renameSync(data + '.away', data);
 
@@ -145,7 +141,7 @@ test('restore while another process holds the port: CRYO_PORT_IN_USE, transient'
   await new Promise<void>((res) => holder.listen(port, '127.0.0.1', res));
   t.after(() => holder.close());
   const r = await criu('restore', dir);
-  expectHint(r, 'CRYO_PORT_IN_USE');
+  expectHint(t, r, 'CRYO_PORT_IN_USE');
   assert.equal(r.hint?.transient, true);
 });
 
@@ -161,9 +157,9 @@ test('established TCP connection: CRYO_NEEDS_TCP_ESTABLISHED; with it but no ipt
     client.write('ping\n');
   });
   const plain = await criu('dump', dir, ['-t', String(rootPid)]);
-  expectHint(plain, 'CRYO_NEEDS_TCP_ESTABLISHED');
+  expectHint(t, plain, 'CRYO_NEEDS_TCP_ESTABLISHED');
   const iptables = await criu('dump', dir, ['-t', String(rootPid), '--tcp-established']);
-  expectHint(iptables, 'CRYO_NETWORK_LOCK_UNAVAILABLE');
+  expectHint(t, iptables, 'CRYO_NETWORK_LOCK_UNAVAILABLE');
   // Positive control: the advice works.
   const fixed = await criu('dump', dir, ['-t', String(rootPid), '--tcp-established', '--network-lock', 'nftables', '--leave-running']);
   assert.equal(fixed.outcome, 'success', fixed.log);
@@ -179,7 +175,7 @@ test('unix socket connected to a process outside the tree: CRYO_EXTERNAL_UNIX_SO
   const w = await startWorkload('counter', ['--interval-ms', '1000', '--connect-unix', path]);
   const { rootPid } = await started(t, w);
   const r = await criu('dump', dir, ['-t', String(rootPid)]);
-  expectHint(r, 'CRYO_EXTERNAL_UNIX_SOCKET');
+  expectHint(t, r, 'CRYO_EXTERNAL_UNIX_SOCKET');
 });
 
 test('file lock held: CRYO_NEEDS_FILE_LOCKS', async (t) => {
@@ -187,7 +183,7 @@ test('file lock held: CRYO_NEEDS_FILE_LOCKS', async (t) => {
   const w = await startWorkload('counter', ['--interval-ms', '1000', '--lock', join(dir, 'lockfile')]);
   const { rootPid } = await started(t, w);
   const r = await criu('dump', dir, ['-t', String(rootPid)]);
-  expectHint(r, 'CRYO_NEEDS_FILE_LOCKS');
+  expectHint(t, r, 'CRYO_NEEDS_FILE_LOCKS');
 });
 
 test('not a session leader, no --shell-job: CRYO_NEEDS_SHELL_JOB', async (t) => {
@@ -195,7 +191,7 @@ test('not a session leader, no --shell-job: CRYO_NEEDS_SHELL_JOB', async (t) => 
   const w = await startWorkload('counter', ['--interval-ms', '1000'], { detached: false });
   const { rootPid } = await started(t, w);
   const r = await criu('dump', dir, ['-t', String(rootPid)]);
-  expectHint(r, 'CRYO_NEEDS_SHELL_JOB');
+  expectHint(t, r, 'CRYO_NEEDS_SHELL_JOB');
   assert.match(r.hint?.cause ?? '', new RegExp(`process ${rootPid} is not a session leader`));
 });
 
@@ -204,7 +200,7 @@ test('deleted open file over the ghost limit: CRYO_GHOST_LIMIT', async (t) => {
   const w = await startWorkload('counter', ['--interval-ms', '1000', '--deleted-file', join(dir, 'ghost'), '--deleted-mib', '2']);
   const { rootPid } = await started(t, w);
   const r = await criu('dump', dir, ['-t', String(rootPid), '--ghost-limit', '1M']);
-  expectHint(r, 'CRYO_GHOST_LIMIT');
+  expectHint(t, r, 'CRYO_GHOST_LIMIT');
 });
 
 test('System V shared memory outside its own IPC namespace: CRYO_NEEDS_IPC_NAMESPACE', async (t) => {
@@ -212,7 +208,7 @@ test('System V shared memory outside its own IPC namespace: CRYO_NEEDS_IPC_NAMES
   const w = await startWorkload('counter', ['--interval-ms', '1000', '--sysv-shm']);
   const { rootPid } = await started(t, w);
   const r = await criu('dump', dir, ['-t', String(rootPid)]);
-  expectHint(r, 'CRYO_NEEDS_IPC_NAMESPACE');
+  expectHint(t, r, 'CRYO_NEEDS_IPC_NAMESPACE');
 });
 
 test('a task that changed its uid (CAP_SYS_RESOURCE missing here): CRYO_UID_CHANGED', async (t) => {
@@ -224,7 +220,7 @@ test('a task that changed its uid (CAP_SYS_RESOURCE missing here): CRYO_UID_CHAN
     t.skip('CRIU dumped a task that changed uid: this machine has CAP_SYS_RESOURCE');
     return;
   }
-  expectHint(r, 'CRYO_UID_CHANGED');
+  expectHint(t, r, 'CRYO_UID_CHANGED');
 });
 
 test('a task already traced by another process: CRYO_PTRACE_DENIED', async (t) => {
@@ -234,7 +230,7 @@ test('a task already traced by another process: CRYO_PTRACE_DENIED', async (t) =
   const traced = Number(info['traced']);
   t.after(() => waitForExit(traced).then(() => undefined)); // orphaned when counter is killed: reap it
   const r = await criu('dump', dir, ['-t', String(traced), '--shell-job']);
-  expectHint(r, 'CRYO_PTRACE_DENIED');
+  expectHint(t, r, 'CRYO_PTRACE_DENIED');
 });
 
 test('root task with a parent-death signal: restore "succeeds" but CRYO_PDEATHSIG is reported', async (t) => {
@@ -245,7 +241,7 @@ test('root task with a parent-death signal: restore "succeeds" but CRYO_PDEATHSI
   assert.equal(d.outcome, 'success', d.log);
   await w.exited;
   const r = await restoreOk(t, dir);
-  expectHint(r, 'CRYO_PDEATHSIG', 'success');
+  expectHint(t, r, 'CRYO_PDEATHSIG', 'success');
 });
 
 test('restore without enough address space: CRYO_OUT_OF_MEMORY', async (t) => {
@@ -258,5 +254,5 @@ test('restore without enough address space: CRYO_OUT_OF_MEMORY', async (t) => {
   const logName = 'restore-nomem.log';
   await runCommand('prlimit', ['--as=100000000', criuBin, 'restore', '-D', dir, '-o', logName, '-v4', '-d']);
   const log = readFileSync(join(dir, logName), 'utf8');
-  expectHint({ ok: false, log, ...analyzeCriuLog(log) }, 'CRYO_OUT_OF_MEMORY');
+  expectHint(t, { ok: false, log, ...analyzeCriuLog(log) }, 'CRYO_OUT_OF_MEMORY');
 });
