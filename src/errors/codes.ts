@@ -209,6 +209,112 @@ export const codes = {
     summary: 'a checkpoint failed after CRIU stopped the process, and cryo could not resume or restore it',
     action: 'restore it by hand from the images directory named in the message (`cryo restore --dir DIR`)',
   },
+  // --- store ---
+  CRYO_CHECKPOINT_NOT_FOUND: {
+    summary: 'no checkpoint with that id, name or path exists',
+    action: 'list checkpoints with `cryo checkpoints`, or pass the checkpoint directory',
+  },
+  CRYO_CHECKPOINT_INCOMPLETE: {
+    summary: 'the checkpoint has no valid manifest, so it was never completed and cannot be trusted',
+    action: 'take a new checkpoint; an incomplete one is never restored',
+  },
+  CRYO_CHECKPOINT_CORRUPT: {
+    summary: 'checkpoint files are missing, changed or unexpected compared with its manifest',
+    action: 'run `cryo verify CHECKPOINT` to see which files; restore from another checkpoint or a copy',
+  },
+  CRYO_CHECKPOINT_PINNED: {
+    summary: 'the checkpoint is in use (a restore or a page transfer) and cannot be removed now',
+    action: 'wait for the operation named in the message to finish, then try again',
+  },
+  CRYO_CHECKPOINT_EXISTS: {
+    summary: 'a checkpoint with the same id is already in the store',
+    action: 'use the existing checkpoint, or remove it first with `cryo gc`/`cryo rm`',
+  },
+  CRYO_ARCHIVE_UNSAFE: {
+    summary: 'the archive holds an entry cryo refuses to unpack (path escape, link, device, size or count limit)',
+    action: 'do not use this archive; export the checkpoint again with `cryo export` from a trusted store',
+  },
+  CRYO_ARCHIVE_CORRUPT: {
+    summary: 'the archive is truncated, damaged or not a cryo checkpoint archive',
+    action: 'copy the archive again (compare its size/checksum with the original) or export it again',
+  },
+  CRYO_DISK_FULL: {
+    summary: 'there is not enough disk space to write the checkpoint or archive',
+    action: 'free disk space (e.g. `cryo gc`) or write somewhere with more room',
+  },
+  CRYO_COMPRESSOR_FAILED: {
+    summary: 'the external compressor (zstd) is missing or failed',
+    action: 'install zstd (./scripts/setup.sh does), or use --compress gzip',
+  },
+  // --- images ---
+  CRYO_IMAGES_DIR_INVALID: {
+    summary: 'the path is not a CRIU images directory (missing, not a directory, or no inventory.img)',
+    action: 'pass the directory CRIU dumped into (it holds inventory.img, pstree.img, core-*.img ...)',
+  },
+  CRYO_IMAGE_CORRUPT: {
+    summary: 'a CRIU image file is truncated or damaged (bad magic, entry beyond the end, bad protobuf)',
+    action: 'the checkpoint cannot be trusted: verify it against its manifest, or take a new checkpoint',
+  },
+  CRYO_IMAGE_UNKNOWN: {
+    summary: 'a CRIU image file has a type (magic) this cryo does not know',
+    action: 'the checkpoint was probably written by a newer CRIU: upgrade cryo, or inspect it with crit',
+  },
+  // --- jobs and daemon ---
+  CRYO_DAEMON_UNREACHABLE: {
+    summary: 'the cryo daemon (cryod) is not running or its socket cannot be reached',
+    action: 'start it with `cryo daemon` (or `systemctl start cryod`), or point --socket / CRYO_SOCKET at its socket',
+  },
+  CRYO_DAEMON_RUNNING: {
+    summary: 'another cryod already listens on this socket',
+    action: 'use the running daemon, stop it first, or give this one another --socket and --data-dir',
+  },
+  CRYO_PERMISSION_DENIED: {
+    summary: 'the caller may not use cryod: it is not root and not in the configured socket group',
+    action: 'run as root, or ask an administrator to add you to the socketGroup set in cryo\'s config',
+  },
+  CRYO_DAEMON_ERROR: {
+    summary: 'cryod failed in an unexpected way while handling the request',
+    action: 'see cryod\'s log (stderr / journalctl -u cryod) and report it as a bug',
+  },
+  CRYO_UNIMPLEMENTED: { summary: 'this cryod does not implement the requested operation yet', action: 'upgrade cryo' },
+  CRYO_JOB_NOT_FOUND: { summary: 'no job has this id or name', action: 'list jobs with `cryo ps`' },
+  CRYO_JOB_NAME_IN_USE: {
+    summary: 'a job with this name already exists',
+    action: 'choose another --name, or remove the old job with `cryo rm`',
+  },
+  CRYO_INVALID_STATE: {
+    summary: 'the job is in a state that does not allow this action',
+    action: 'check the job\'s state with `cryo ps`; the message names the state',
+  },
+  CRYO_SPAWN_FAILED: {
+    summary: 'cryod could not start the job\'s command',
+    action: 'check that the command exists and is executable, and that --cwd exists',
+  },
+  CRYO_EXIT_CODE_UNKNOWN: {
+    summary: 'the job ended but its exit code cannot be known (cryod was not its parent when it ended)',
+    action: 'nothing to fix; run jobs with `cryo run` and keep cryod running to record exit codes',
+  },
+  // --- safety ---
+  CRYO_PREFLIGHT_FAILED: {
+    summary: 'the pre-flight check found several kinds of problems that would make the restore fail',
+    action: 'fix each problem listed (run `cryo preflight CHECKPOINT` to see them all), then restore',
+  },
+  CRYO_INSUFFICIENT_MEMORY: {
+    summary: 'the machine has less available memory than the checkpoint needs to restore',
+    action: 'free memory (stop other processes) or restore on a machine with more memory',
+  },
+  CRYO_RESTORE_UNHEALTHY: {
+    summary: 'the restored process died or failed its health probe during the grace period',
+    action: 'read its exit status and output shown; the checkpoint is intact, fix the cause and restore again',
+  },
+  CRYO_DUMP_WRITE_FAILED: {
+    summary: 'writing the checkpoint failed (I/O error or a failing step after CRIU); the process was kept',
+    action: 'the message says whether the process kept running or was restored; fix the storage, then checkpoint again',
+  },
+  CRYO_PROCESS_LOST: {
+    summary: 'a checkpoint failed after CRIU stopped the process, and cryo could not resume or restore it',
+    action: 'restore it by hand from the images directory named in the message (`cryo restore --dir DIR`)',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof codes;

@@ -1,0 +1,35 @@
+// Options of exportCheckpoint, normalised and validated in one place.
+
+import { CryoError } from '../errors/index.js';
+import { COMPRESSIONS, LEVELS, type Compression } from './compression.js';
+import type { OnProgress } from './progress.js';
+
+/** What the caller may pass to exportCheckpoint. */
+export interface ExportOptions {
+  /** 'zstd' (default), 'gzip' or 'none'. */
+  readonly compress?: string;
+  /** Compression level; default zstd 3, gzip 6. */
+  readonly level?: number;
+  readonly onProgress?: OnProgress;
+}
+
+/** Normalised export options. */
+export interface NormalExportOptions {
+  readonly compress: Compression;
+  readonly level: number;
+  readonly onProgress?: OnProgress;
+}
+
+/** Fills defaults and rejects bad values with CRYO_INVALID_OPTION naming the fix. */
+export function normaliseExportOptions(o: ExportOptions): NormalExportOptions {
+  const compress = (o.compress ?? 'zstd') as Compression;
+  if (!COMPRESSIONS.includes(compress)) {
+    throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`compress\` ${JSON.stringify(o.compress)}: use one of ${COMPRESSIONS.join(', ')}`);
+  }
+  const lim = LEVELS[compress];
+  const level = o.level ?? lim.default;
+  if (compress !== 'none' && (!Number.isInteger(level) || level < lim.min || level > lim.max)) {
+    throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`level\` ${JSON.stringify(o.level)}: ${compress} levels are ${lim.min} to ${lim.max}`);
+  }
+  return { compress, level, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+}
