@@ -7,6 +7,7 @@ import { register as explain } from './commands/explain.js';
 import { register as inspect } from './commands/inspect.js';
 import { register as dump } from './commands/dump.js';
 import { register as restore } from './commands/restore.js';
+import { register as preflight } from './commands/preflight.js';
 import { register as daemon } from './commands/daemon.js';
 import { register as run } from './commands/run.js';
 import { register as ps } from './commands/ps.js';
@@ -24,7 +25,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, explain, inspect, dump, restore, daemon, run, ps, attach, logs, kill, rm, wait, events, manage]) register(program);
+for (const register of [doctor, explain, inspect, dump, restore, preflight, daemon, run, ps, attach, logs, kill, rm, wait, events, manage]) register(program);
 
 try {
   await program.parseAsync(process.argv);
