@@ -2,11 +2,13 @@
 // tree with commands and memory, open files, sockets and ports, and dump statistics.
 
 import type { Command } from 'commander';
-import {
-  buildCheckpointModel, listeningPorts, regularFiles, sockets, totalResidentBytes,
-  type CheckpointModel, type ProcessInfo,
-} from '../../images/index.js';
+import type { CheckpointModel, ProcessInfo } from '../../images/index.js';
 import { printJson, printTable } from '../output.js';
+
+// The image decoder (and its protobuf schemas) loads only when inspect runs, so other commands
+// do not pay for it at startup.
+type ImagesLib = typeof import('../../images/index.js');
+let lib: ImagesLib;
 
 /** Which sections to print; none chosen means the overview (all but the mapping detail). */
 interface InspectOptions {
@@ -36,7 +38,7 @@ function printHeader(m: CheckpointModel): void {
   const n = m.processes.length;
   out(`Checkpoint ${m.dir}`);
   out(`  CRIU image version ${m.criu.imageVersion}, ${n} process${n === 1 ? '' : 'es'}, ` +
-    `${formatBytes(totalResidentBytes(m))} of memory, ${formatBytes(m.disk.totalBytes)} on disk ` +
+    `${formatBytes(lib.totalResidentBytes(m))} of memory, ${formatBytes(m.disk.totalBytes)} on disk ` +
     `(${formatBytes(m.disk.pagesBytes)} pages)`);
   if (m.namespaces.captured.length) out(`  namespaces captured: ${m.namespaces.captured.join(', ')}`);
   for (const u of m.unknownImages) out(`  unknown image: ${u.detail}`);
@@ -73,17 +75,18 @@ function printFiles(m: CheckpointModel): void {
     if (p.cwd !== undefined) rows.push([p.pid, 'cwd', 'dir', p.cwd]);
     if (p.root !== undefined) rows.push([p.pid, 'root', 'dir', p.root]);
   }
-  printTable(['PID', 'FD', 'TYPE', 'WHAT'], rows);
-  const needed = regularFiles(m).filter((f) => !f.deleted && f.size !== undefined);
+  if (rows.length === 0) out('  none');
+  else printTable(['PID', 'FD', 'TYPE', 'WHAT'], rows);
+  const needed = lib.regularFiles(m).filter((f) => !f.deleted && f.size !== undefined);
   out(`\n${needed.length} regular files must be unchanged (same size and mode) for a restore.`);
 }
 
 function printSockets(m: CheckpointModel): void {
   out('\nSockets');
-  const all = sockets(m);
+  const all = lib.sockets(m);
   if (all.length === 0) out('  none');
   else printTable(['PIDS', 'SOCKET'], all.map((s) => [s.pids.join(','), s.description]));
-  const ports = listeningPorts(m);
+  const ports = lib.listeningPorts(m);
   out('\nPorts to bind on restore');
   if (ports.length === 0) out('  none');
   for (const p of ports) {
@@ -134,16 +137,17 @@ export function register(program: Command): void {
     .option('--memory', 'memory mappings per process')
     .option('--stats', 'dump statistics and sizes on disk')
     .option('--json', 'the whole checkpoint model as JSON')
-    .action((dir: string, opts: InspectOptions) => {
-      const model = buildCheckpointModel(dir);
+    .action(async (dir: string, opts: InspectOptions) => {
+      lib = await import('../../images/index.js');
+      const model = lib.buildCheckpointModel(dir);
       if (opts.json) {
         printJson({
           ...model,
           summary: {
             pids: model.processes.map((p) => p.pid),
-            residentBytes: totalResidentBytes(model),
-            listeningPorts: listeningPorts(model),
-            regularFiles: regularFiles(model),
+            residentBytes: lib.totalResidentBytes(model),
+            listeningPorts: lib.listeningPorts(model),
+            regularFiles: lib.regularFiles(model),
           },
         });
         return;
