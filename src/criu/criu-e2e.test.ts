@@ -133,3 +133,26 @@ test('issue 3: dump and restore a rich process tree; every kind of state survive
   await request(port, 'exit 5').catch(() => '');
   assert.deepEqual(await exit, { code: 5, signal: null });
 });
+
+test('a restored counter continues where it stopped and exits 42, collected by us', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cryo-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const imagesDir = join(dir, 'images');
+  mkdirSync(imagesDir);
+  const client = new CriuClient();
+  const output = join(dir, 'out.log');
+  const w = await startWorkload('counter', ['--interval-ms', '20', '--exit-after', '30', '--exit-code', '42'], { pidns: true, output });
+  t.after(() => w.kill());
+  const { rootPid } = await w.ready;
+  await client.dump({ pid: rootPid, imagesDir });
+  await w.exited;
+  const printed = readFileSync(output, 'utf8').trim().split('\n').length;
+  assert.ok(printed < 30, `the counter finished before the checkpoint (${printed} lines)`);
+
+  const restored = await client.restore({ imagesDir });
+  t.after(() => killProcessTree(restored.pid));
+  assert.deepEqual(await waitForExit(restored.pid), { code: 42, signal: null });
+  const text = readFileSync(output, 'utf8');
+  const lines = text.trim().split('\n').map(Number);
+  assert.deepEqual(lines, Array.from({ length: 30 }, (_, i) => i + 1), `each number once, in order, across the restore:\n${text}`);
+});

@@ -110,14 +110,18 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
   const mk = spawnSync('mkfifo', [fifo]);
   if (mk.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${String(mk.stderr)}`);
 
-  const outFd = openSync(outputPath, 'a');
+  // In pidns mode only the program writes the output file: unshare (outside the dumped tree)
+  // prints its own complaints when tini is killed, so its stdio goes to a separate wrapper log.
+  const wrapperLog = join(work, 'wrapper.log');
+  const outFd = openSync(opts.pidns ? wrapperLog : outputPath, 'a');
   const [file, argv] = opts.pidns
-    ? ['unshare', ['--pid', '--ipc', '--fork', 'setsid', 'tini', '--', bin, ...args]]
+    ? ['unshare', ['--pid', '--ipc', '--fork', 'setsid', 'tini', '--',
+      '/bin/sh', '-c', 'exec "$0" "$@" >>"$CRYO_WORKLOAD_OUTPUT" 2>&1', bin, ...args]]
     : [bin, [...args]];
   const child = spawn(file, argv, {
     detached: opts.pidns ? false : opts.detached ?? true,
     stdio: ['ignore', outFd, outFd],
-    env: { ...process.env, ...opts.env, CRYO_READY_PATH: fifo },
+    env: { ...process.env, ...opts.env, CRYO_READY_PATH: fifo, CRYO_WORKLOAD_OUTPUT: outputPath },
   });
   closeSync(outFd);
   const pid = child.pid;
@@ -126,13 +130,14 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const output = (): string => {
+  const read = (path: string): string => {
     try {
-      return readFileSync(outputPath, 'utf8');
+      return readFileSync(path, 'utf8');
     } catch {
       return '';
     }
   };
+  const output = (): string => read(outputPath);
 
   const ready = new Promise<WorkloadReady>((resolve, reject) => {
     let text = '';
@@ -153,7 +158,7 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
       clearTimeout(timer);
       stream.destroy();
       unblock();
-      reject(new Error(`workload ${name} (pid ${pid}) ${why}; output:\n${output().slice(-2000)}`));
+      reject(new Error(`workload ${name} (pid ${pid}) ${why}; output:\n${(read(wrapperLog) + output()).slice(-2000)}`));
     };
     const timer = setTimeout(() => fail('did not become ready in time'), opts.readyTimeoutMs ?? 20_000);
     void exited.then((e) => fail(`exited before it was ready (code ${e.code}, signal ${e.signal})`));
