@@ -116,3 +116,19 @@ test('a task that died with nothing more precise logged: CRYO_RESTORED_TASK_DIED
   // CRIU's own helper commands also log "exited, status=": that is not a restored task.
   assert.equal(analyzeCriuLog('(00.04) Error (criu/util.c:657): exited, status=127\n(00.05) Error (x.c:1): Dumping FAILED.').hint, undefined);
 });
+
+test('patterns not provoked by the real-CRIU tests still match CRIU 4.2.1 wording', () => {
+  // Lines built from the format strings in the CRIU 4.2.1 binary (`strings criu`), pids filled in.
+  const cases: [string, string][] = [
+    ['(00.1) Error (criu/seize.c:1000): Timeout reached. Try to interrupt: 0', 'CRYO_CRIU_TIMEOUT'],
+    ['(00.1) Error (criu/pstree.c:700): A session leader of 5(7) is outside of its pid namespace', 'CRYO_NEEDS_SHELL_JOB'],
+    ['(00.1) Error (criu/sk-unix.c:900): unix: Unix socket 4242 without peer 4243', 'CRYO_EXTERNAL_UNIX_SOCKET'],
+    ['(00.1) Error (criu/sk-unix.c:900): unix: Can\'t dump half of stream unix connection. name: a; peer name: b', 'CRYO_EXTERNAL_UNIX_SOCKET'],
+    ['(00.1) Error (criu/arch/x86/cpu.c:250): cpu: FPU feature required by image is not supported on host (fpu:1 fxsr:1 osxsave:0 xsaves:0)', 'CRYO_CPU_MISMATCH'],
+    ['(00.1) Error (criu/vdso.c:400): vdso: Can\'t find vDSO/VVAR bounds', 'CRYO_VDSO_MISMATCH'],
+    ['(00.1) Error (criu/net.c:3000): net: Locking network failed: iptables-restore returned 127. This may be connected to disabled CONFIG_NETFILTER_XT_MARK kernel build config option.', 'CRYO_NETWORK_LOCK_UNAVAILABLE'],
+  ];
+  for (const [line, code] of cases) {
+    assert.equal(analyzeCriuLog(`${line}\n(00.2) Error (x.c:1): Dumping FAILED.`).hint?.code, code, line);
+  }
+});
