@@ -1,12 +1,14 @@
 // waitForExit for a child libuv does not know: a restored root (rst_sibling makes it our child).
 
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriuClient } from './client.js';
-import { shellExitCode, waitForExit } from './reaper.js';
+import { setChildSubreaper, shellExitCode, waitForExit } from './reaper.js';
 import { closeSync, openAppend, startCounter } from './_test-workload.js';
 
 /** Our zombie children (state Z with ppid = us). */
@@ -48,5 +50,15 @@ test('waitForExit reaps a restored root that exits 42, and one killed by a signa
   const exit2 = await waitForExit(r2.pid);
   assert.deepEqual(exit2, { code: null, signal: 'SIGTERM' });
   assert.equal(shellExitCode(exit2), 143);
+  assert.deepEqual(ourZombies(), []);
+});
+
+test('as child subreaper we adopt an orphaned grandchild and collect its exit code', async () => {
+  setChildSubreaper();
+  // sh starts a subshell in the background and exits at once: the subshell is orphaned to us.
+  const { stdout } = await promisify(execFile)('sh', ['-c', '(sleep 0.2; exit 7) & echo $!']);
+  const orphan = Number(stdout.trim());
+  assert.ok(orphan > 0);
+  assert.deepEqual(await waitForExit(orphan), { code: 7, signal: null });
   assert.deepEqual(ourZombies(), []);
 });
