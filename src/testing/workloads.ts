@@ -70,7 +70,8 @@ export interface Workload {
   readonly ready: Promise<WorkloadReady>;
   /** Resolves when the spawned process has exited (and was reaped by Node). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kills the whole tree (process group or PID namespace) and waits for the spawned process. */
+  /** Kills the whole tree (process group or PID namespace), waits for the spawned process, and
+   *  removes the workload's temp dir (its output file too, unless `output` was given). Always call it. */
   kill(): Promise<void>;
   /** Everything the program printed so far. */
   output(): string;
@@ -190,10 +191,20 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
     // In pidns mode kill only the namespace's init (tini): the kernel kills everything in the
     // namespace before tini's death is reported, and unshare then reaps tini and exits. Killing
     // unshare as well would orphan a dying tini to PID 1.
-    const inits = opts.pidns ? childPids(pid) : [];
+    const running = child.exitCode === null && child.signalCode === null;
+    const inits = opts.pidns && running ? childPids(pid) : [];
     for (const p of inits) killProcessTree(p);
-    if (inits.length === 0) killProcessTree(pid);
-    if (child.exitCode === null && child.signalCode === null) await exited;
+    if (inits.length === 0) {
+      // The group may outlive its leader (orphaned children); the pid itself only while it is
+      // still ours (once Node has reaped it, the number may belong to someone else).
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // no such group
+      }
+      if (running) killProcessTree(pid);
+    }
+    if (running) await exited;
     rmSync(work, { recursive: true, force: true });
   };
 
