@@ -322,7 +322,9 @@ function openDirs(n: Normalized, create: boolean): DirFds {
       if (!statSync(path).isDirectory()) throw new Error('not a directory');
       return openSync(path, fsc.O_RDONLY | fsc.O_DIRECTORY);
     } catch (e) {
-      throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`${option}\` ${JSON.stringify(path)}: ${(e as Error).message}`, {
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`${option}\` ${JSON.stringify(path)}: ${why}`, {
         hint: `give an existing directory as ${option}`,
       });
     }
