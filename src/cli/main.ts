@@ -18,6 +18,10 @@ import { register as rm } from './commands/rm.js';
 import { register as wait } from './commands/wait.js';
 import { register as events } from './commands/events.js';
 import { register as manage } from './commands/manage.js';
+import { register as verify } from './commands/verify.js';
+import { register as exportCmd } from './commands/export.js';
+import { register as importCmd } from './commands/import.js';
+import { register as gc } from './commands/gc.js';
 
 const program = new Command('cryo')
   .description('checkpoint and restore Linux processes (built on CRIU)')
@@ -25,7 +29,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, explain, inspect, dump, restore, preflight, daemon, run, ps, attach, logs, kill, rm, wait, events, manage]) register(program);
+for (const register of [doctor, explain, inspect, dump, restore, preflight, daemon, run, ps, attach, logs, kill, rm, wait, events, manage, verify, exportCmd, importCmd, gc]) register(program);
 
 try {
   await program.parseAsync(process.argv);
