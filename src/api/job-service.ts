@@ -70,7 +70,8 @@ export function jobService(jobs: JobManager, facts: DaemonFacts): ServiceImpl<ty
 
 /**
  * Attach: backlog first, then live output; stdin and signals from the client go to the job. The
- * client detaches by closing its side; the job keeps running.
+ * client detaches by closing its request stream (after its last input is delivered, the response
+ * stream ends); the job keeps running.
  */
 async function* attach(jobs: JobManager, reqs: AsyncIterable<AttachRequest>, ctx: HandlerContext): AsyncIterable<AttachResponse> {
   const it = reqs[Symbol.asyncIterator]();
@@ -87,17 +88,19 @@ async function* attach(jobs: JobManager, reqs: AsyncIterable<AttachRequest>, ctx
     q.end();
   });
   ctx.signal.addEventListener('abort', () => q.end());
-  const input = async (r: AttachRequest): Promise<void> => {
+  const input = (r: AttachRequest): void => {
     if (r.signal) jobs.signalGroup(ref, r.signal);
     if (r.stdin.length) jobs.writeStdin(ref, Buffer.from(r.stdin));
   };
   // Client input is consumed concurrently with the output we stream back.
   const pump = (async () => {
-    await input(first.value);
-    for (let r = await it.next(); !r.done; r = await it.next()) await input(r.value);
+    input(first.value);
+    for (let r = await it.next(); !r.done; r = await it.next()) input(r.value);
   })();
-  pump.catch((e: unknown) => {
+  // The client closing its side means "detach": end the stream once its input is delivered.
+  pump.then(() => q.end(), (e: unknown) => {
     q.push(create(AttachResponseSchema, { data: Buffer.from(`cryo: ${(e as Error).message}\n`), stream: AttachResponse_Stream.STDERR }));
+    q.end();
   });
   try {
     if (feed.backlog.length) yield create(AttachResponseSchema, { data: feed.backlog, stream: AttachResponse_Stream.BACKLOG });

@@ -71,12 +71,12 @@ export async function startCryod(config: CryoConfig, log: Logger = pino({ level:
   });
   server.on('session', (s) => {
     sessions.add(s);
-    s.on('error', (e) => log.debug({ err: e.message }, 'client session error'));
+    s.on('error', (e: Error) => log.debug({ err: e.message }, 'client session error'));
     s.on('close', () => sessions.delete(s));
   });
   // Garbage on the socket ends that session, never the daemon.
-  server.on('sessionError', (e) => log.debug({ err: e.message }, 'bad client connection'));
-  server.on('error', (e) => log.error({ err: e.message }, 'server error'));
+  server.on('sessionError', (e: Error) => log.debug({ err: e.message }, 'bad client connection'));
+  server.on('error', (e: Error) => log.error({ err: e.message }, 'server error'));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

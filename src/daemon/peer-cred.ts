@@ -16,6 +16,6 @@ export function peerCredOf(sock: Socket): PeerCred | null {
   if (typeof fd !== 'number' || fd < 0) return null;
   getsockopt ??= koffi.load('libc.so.6').func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)') as unknown as NonNullable<typeof getsockopt>;
   const buf = Buffer.alloc(12);
-  if (getsockopt!(fd, SOL_SOCKET, SO_PEERCRED, buf, [12]) !== 0) return null;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, [12]) !== 0) return null;
   return { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
 }

@@ -35,10 +35,10 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
     env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  proc.stderr!.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`cryod did not start in 15 s:\n${stderr}`)), 15_000);
-    proc.stderr!.on('data', (d: string) => {
+    proc.stderr.on('data', (d: string) => {
       stderr += d;
       if (stderr.includes('cryod listening')) {
         clearTimeout(t);

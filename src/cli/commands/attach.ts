@@ -27,8 +27,12 @@ export async function attachTo(d: DaemonClient, job: string, o: { backlogBytes?:
       if (pendingCtrlP) {
         pendingCtrlP = false;
         if (b === CTRL_Q) {
+          // Detach: deliver what was typed before, then close our side; cryod ends the stream.
+          if (out.length) input.push(create(AttachRequestSchema, { stdin: Buffer.from(out) }));
           detached = true;
-          abort.abort();
+          input.end();
+          setTimeout(() => abort.abort(), 2000).unref();
+          process.stdin.off('data', onData);
           return;
         }
         out.push(CTRL_P);
