@@ -80,9 +80,10 @@ export async function startRich(bin: string, workDir: string): Promise<Started> 
 }
 
 /** Starts the rich workload under tini in new pid+ipc namespaces; dump tini's host pid. */
-export async function startRichInPidns(bin: string, workDir: string): Promise<Started> {
+export async function startRichInPidns(bin: string, workDir: string, extra: string[] = []): Promise<Started> {
   mkdirSync(workDir, { recursive: true });
-  const { child, port } = await startReady(['unshare', '--pid', '--ipc', '--fork', 'setsid', 'tini', '-s', '--', bin, workDir], workDir);
+  const argv = ['unshare', '--pid', '--ipc', '--fork', 'setsid', 'tini', '-s', '--', bin, workDir, ...extra];
+  const { child, port } = await startReady(argv, workDir);
   const tini = childrenOf(child.pid!)[0];
   if (tini === undefined) throw new Error('tini not found under unshare');
   return { child, pid: tini, port };
@@ -114,4 +115,18 @@ export async function critOracle(dir: string, files: string[] = []): Promise<str
     env: { ...process.env, PYTHONPATH: pycriuPath }, maxBuffer: 256 << 20,
   });
   return stdout;
+}
+
+/** Drops the nftables table CRIU's network lock left for run `runId` (a dump with established TCP
+ * connections stays locked until a restore succeeds). */
+export function dropNetworkLock(runId: string | undefined): void {
+  if (!runId) return;
+  try {
+    const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+    for (const m of tables.matchAll(/^table inet (CRIU-\S+)$/gm)) {
+      if (`CRIU-${runId}`.startsWith(m[1]!)) execFileSync('nft', ['delete', 'table', 'inet', m[1]!]);
+    }
+  } catch {
+    /* nft missing or table already gone */
+  }
 }

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { provisionedCritPath } from '../config/index.js';
 import { compareImage, loadSchemas, type CritRules } from './_crit-compare.js';
 import {
-  buildRich, cleanup, critOracle, criuDump, criuPath, pycriuPath, startRich, startRichInPidns, type Started,
+  buildRich, cleanup, critOracle, criuDump, criuPath, dropNetworkLock, pycriuPath, startRich, startRichInPidns, type Started,
 } from './_image-workloads.js';
 import { decodeImage, type DecodedImage } from './decode-image.js';
 import { ImagesDir } from './images-dir.js';
@@ -58,24 +58,27 @@ test('decoder agrees with crit on real checkpoints, field by field', { skip: can
   const d1 = join(tmp, 'd1');
   await criuDump(plain.pid, d1, ['--file-locks']);
 
-  // 2. The same under tini in its own pid and ipc namespaces (dumped by tini's host pid).
-  const ns = await startRichInPidns(bin, join(tmp, 'w2'));
+  // 2. The same under tini in its own pid and ipc namespaces (dumped by tini's host pid), plus an
+  //    established TCP connection with queued data (tcp-stream images).
+  const ns = await startRichInPidns(bin, join(tmp, 'w2'), ['tcp']);
   started.push(ns);
   const d2 = join(tmp, 'd2');
-  await criuDump(ns.pid, d2, ['--file-locks']);
+  const tcpOpts = ['--file-locks', '--tcp-established', '--network-lock', 'nftables'];
+  await criuDump(ns.pid, d2, tcpOpts);
+  const runId = buildCheckpointModel(d2, { scanUnknown: false }).criu.runId;
+  t.after(() => dropNetworkLock(runId));
 
   // 3. Restore (2) once, so stats-restore exists too; then stop the restored tree.
   const pidfile = join(tmp, 'restored.pid');
-  await run(criuPath(), ['restore', '-D', d2, '-d', '--file-locks', '-o', 'restore.log', '--pidfile', pidfile]);
-  const restored = Number(readFileSync(pidfile, 'utf8'));
-  process.kill(restored, 'SIGKILL');
+  await run(criuPath(), ['restore', '-D', d2, '-d', ...tcpOpts, '-o', 'restore.log', '--pidfile', pidfile]);
+  process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGKILL');
 
   const seen = new Set<string>();
   const diffs = [...(await compareDir(d1, seen)), ...(await compareDir(d2, seen))];
   assert.deepEqual(diffs, [], `cryo and crit disagree:\n${diffs.slice(0, 40).join('\n')}`);
   for (const type of ['INVENTORY', 'PSTREE', 'CORE', 'IDS', 'MM', 'PAGEMAP', 'FILES', 'FDINFO', 'FS', 'TTY_INFO',
     'REMAP_FPATH', 'GHOST_FILE', 'SECCOMP', 'TIMENS', 'STATS', 'PIPES_DATA', 'FIFO_DATA', 'SK_QUEUES', 'FILE_LOCKS',
-    'MEMFD_INODE']) {
+    'MEMFD_INODE', 'TCP_STREAM', 'IPC_VAR']) {
     assert.ok(seen.has(type), `no ${type} image was compared (seen: ${[...seen].join(' ')})`);
   }
   assert.ok(existsSync(join(d2, 'stats-restore')), 'restore wrote stats-restore');
@@ -113,4 +116,7 @@ test('decoder agrees with crit on real checkpoints, field by field', { skip: can
   assert.equal(m2.processes[0]!.command, 'tini');
   assert.ok(m2.namespaces.captured.includes('pid') && m2.namespaces.captured.includes('ipc'), m2.namespaces.captured.join());
   assert.ok(m2.stats.restore !== undefined);
+  const established = m2.files.filter((f) => f.socket?.state === 'ESTABLISHED' && f.socket.protocol === 'tcp');
+  assert.equal(established.length, 2, 'both ends of the TCP connection');
+  assert.ok(established.every((f) => f.socket?.remotePort !== 0 && f.socket?.remoteAddress === '127.0.0.1'));
 });

@@ -1,7 +1,8 @@
 /* Test workload for the image decoder: holds one of each kind of file CRIU records (threads, a
  * child process, pipes with unread data, a fifo, a socketpair, a listening TCP socket, a bound UDP
  * socket, a file at an offset, a deleted file, a file lock, eventfd, epoll, signalfd, timerfd,
- * memfd, a pty pair), then prints "ready <port>" on stdout and waits to be dumped. */
+ * memfd, a pty pair; with a second argument "tcp" also an established TCP connection to itself
+ * with unread data both ways), then prints "ready <port>" on stdout and waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,6 +38,12 @@ int main(int argc, char **argv) {
   if (bind(tcp, (struct sockaddr *)&a, sizeof a) || listen(tcp, 8)) return 1;
   socklen_t len = sizeof a;
   getsockname(tcp, (struct sockaddr *)&a, &len);
+  if (argc > 2 && strcmp(argv[2], "tcp") == 0) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a)) return 1;
+    int s = accept(tcp, NULL, NULL);
+    if (s < 0 || write(c, "to server", 9) != 9 || write(s, "to client", 9) != 9) return 1;
+  }
   int udp = socket(AF_INET6, SOCK_DGRAM, 0);
   struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
   if (bind(udp, (struct sockaddr *)&a6, sizeof a6)) return 1;
