@@ -222,6 +222,7 @@ export class CriuClient {
     };
     const onAbort = (): void => cancel('aborted');
     n.signal?.addEventListener('abort', onAbort, { once: true });
+    if (n.signal?.aborted) cancel('aborted'); // aborted while criu was starting: no event will come
     const timeout = n.timeoutMs !== undefined ? setTimeout(() => cancel('timeout'), n.timeoutMs) : undefined;
     const seen: NotifyEvent[] = [];
     const handlers = n.notify ? { ...n.notify } : undefined;
