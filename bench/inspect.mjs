@@ -55,12 +55,20 @@ try {
   const critPy = 'import atexit, re, sys\natexit.register(lambda: sys.stderr.write("RCHAR %s\\n" % re.search(r"rchar: (\\d+)", open("/proc/self/io").read()).group(1)))\nfrom crit.__main__ import main\nsys.argv[0] = "crit"\nsys.exit(main())';
   const pyEnv = { PYTHONPATH: pycriuPath };
 
+  // The same model from a minimal Node entry point: the cost of the decoder without the CLI's startup.
+  const libEntry = join(tmp, 'lib-entry.mjs');
+  writeFileSync(libEntry, `import { buildCheckpointModel } from ${JSON.stringify(join(repo, 'dist/images/index.js'))};\n` +
+    'process.stdout.write(JSON.stringify(buildCheckpointModel(process.argv[2])));\n');
   const cryo = [];
   const cliStart = [];
+  const libProc = [];
+  const nodeOnly = [];
   const crit = { ps: [], fds: [], mems: [] };
   for (let i = 0; i < runs; i++) {
     cryo.push(await timed(process.execPath, ['--import', preload, join(repo, 'bin/cryo'), 'inspect', '--json', dir]));
     cliStart.push(await timed(process.execPath, ['--import', preload, join(repo, 'bin/cryo'), '--version']));
+    libProc.push(await timed(process.execPath, ['--import', preload, libEntry, dir]));
+    nodeOnly.push(await timed(process.execPath, ['--import', preload, '-e', '0']));
     for (const what of Object.keys(crit)) crit[what].push(await timed('/usr/bin/python3', ['-c', critPy, 'x', dir, what], pyEnv));
   }
 
@@ -100,6 +108,8 @@ ts.sort(); print(ts[len(ts)//2])
     endToEnd: {
       cryoInspectJsonMs: cryoMs,
       cryoCliStartupMs: median(cliStart.map((r) => r.ms)),
+      cryoLibraryFreshProcessMs: median(libProc.map((r) => r.ms)),
+      nodeStartupMs: median(nodeOnly.map((r) => r.ms)),
       critXPsFdsMemsMs: critMs,
       perCritCommandMs: Object.fromEntries(Object.entries(crit).map(([k, rs]) => [k, median(rs.map((r) => r.ms))])),
       speedup: critMs / cryoMs,
