@@ -36,19 +36,19 @@ test('transient failures are retried up to `attempts`, each reported; then the l
   const seen: AttemptInfo[] = [];
   let calls = 0;
   await assert.rejects(
-    withRetry(async () => { calls++; throw transientError(); }, { attempts: 3, baseDelayMs: 1, maxDelayMs: 2, onAttempt: (a) => seen.push(a) }),
+    withRetry(() => { calls++; return Promise.reject(transientError()); }, { attempts: 3, baseDelayMs: 1, maxDelayMs: 2, onAttempt: (a) => seen.push(a) }),
     (e: unknown) => isCryoError(e, 'CRYO_PID_IN_USE'),
   );
   assert.equal(calls, 3);
   assert.deepEqual(seen.map((a) => [a.attempt, a.transient, a.nextDelayMs !== undefined]), [[1, true, true], [2, true, true], [3, true, false]]);
   let n = 0;
-  assert.equal(await withRetry(async (attempt) => { n = attempt; if (attempt < 2) throw transientError(); return 'ok'; }, { attempts: 5, baseDelayMs: 1 }), 'ok');
+  assert.equal(await withRetry((attempt) => { n = attempt; return attempt < 2 ? Promise.reject(transientError()) : Promise.resolve('ok'); }, { attempts: 5, baseDelayMs: 1 }), 'ok');
   assert.equal(n, 2);
 });
 
 test('bad options are refused naming the option', async () => {
-  await assert.rejects(withRetry(async () => 1, { attempts: 0 }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION') && /attempts/.test(e.message));
-  await assert.rejects(withRetry(async () => 1, { attempts: 2, baseDelayMs: 500, maxDelayMs: 10 }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION') && /maxDelayMs/.test(e.message));
+  await assert.rejects(withRetry(() => Promise.resolve(1), { attempts: 0 }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION') && /attempts/.test(e.message));
+  await assert.rejects(withRetry(() => Promise.resolve(1), { attempts: 2, baseDelayMs: 500, maxDelayMs: 10 }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION') && /maxDelayMs/.test(e.message));
 });
 
 test('real transient failure: the original holds the pid for ~1.5 s after the dump; retry succeeds', async (t) => {

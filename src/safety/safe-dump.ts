@@ -37,6 +37,8 @@ export interface SafeDumpOptions<T> {
   readonly discard?: () => Promise<void> | void;
   /** Options of a recovery restore (those the dump needed: shellJob, tcpEstablished ...). */
   readonly restore?: Omit<RestoreOptions, 'imagesDir'>;
+  /** Where CRIU's log of a failed dump is copied before the images are discarded; default os.tmpdir(). */
+  readonly failedLogDir?: string;
   /** Told what was done to keep the process, before the error is thrown. */
   readonly onRecovery?: (r: { recovery: Recovery; pid: number; restored?: RestoreResult }) => void;
 }
@@ -106,9 +108,9 @@ function wakeTree(pid: number): void {
 }
 
 /** Copies CRIU's log out of a directory about to be discarded; returns where it went. */
-function keepLog(logPath: string | undefined, pid: number): string | undefined {
+function keepLog(logPath: string | undefined, pid: number, dir: string): string | undefined {
   if (!logPath || !existsSync(logPath)) return undefined;
-  const dest = join(tmpdir(), `cryo-failed-dump-${pid}-${Date.now()}.log`);
+  const dest = join(dir, `cryo-failed-dump-${pid}-${Date.now()}.log`);
   try {
     copyFileSync(logPath, dest);
     return dest;
@@ -151,7 +153,7 @@ export async function safeDump<T = void>(opts: SafeDumpOptions<T>): Promise<Safe
     if (isCryoError(e, 'CRYO_PID_NOT_FOUND') || isCryoError(e, 'CRYO_INVALID_OPTION')) throw e;
     const cause = hookError ?? e;
     const full = wasDiskFull(cause, imagesDir) || (hookError === undefined && wasDiskFull(e, imagesDir));
-    const logPath = keepLog((e as CriuError).context?.logPath, pid);
+    const logPath = keepLog((e as CriuError).context?.logPath, pid, opts.failedLogDir ?? tmpdir());
     wakeTree(pid);
     const alive = pidExists(pid) && processState(pid) !== 'Z';
     await discard();
