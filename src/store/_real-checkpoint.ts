@@ -1,7 +1,7 @@
 // Test helper: real checkpoints made by dumping a real process with the raw `criu` CLI (never a
 // mock), plus the workload's log so tests can see that a restored process carries on.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,4 +113,18 @@ export async function killAndWait(pid: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Resolves when the child prints `word` (its readiness handshake); fails if it exits first. */
+export function waitForOutput(child: ChildProcess, word: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(word)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before "${word}": ${err}`)));
+  });
 }

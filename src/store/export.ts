@@ -47,6 +47,7 @@ export async function exportCheckpoint(dir: string, out: string, options: Export
   let outFh: FileHandle | undefined;
   const pack = tar.pack();
   let zstd: ReturnType<typeof spawnZstd> | undefined;
+  let sinkResult: Promise<Error | undefined> = Promise.resolve(undefined);
   try {
     outFh = await open(tmp, 'wx', 0o644);
     let sink: Promise<unknown>;
@@ -63,7 +64,7 @@ export async function exportCheckpoint(dir: string, out: string, options: Export
       sink = opts.compress === 'gzip' ? pipeline(pack, createGzip({ level: opts.level }), ws) : pipeline(pack, ws);
     }
     // The sink may fail first (zstd died, disk full): then stop feeding it at once.
-    const sinkResult = sink.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    sinkResult = sink.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     await Promise.race([
       writeEntries(pack, dir, manifest, text, opts.onProgress),
       sinkResult.then((e) => {
@@ -89,6 +90,7 @@ export async function exportCheckpoint(dir: string, out: string, options: Export
   } catch (e) {
     pack.destroy();
     zstd?.child.kill('SIGKILL');
+    await sinkResult; // the writer must be done with the descriptor before it is closed
     await outFh?.close().catch(() => undefined);
     await rm(tmp, { force: true });
     rethrowFsError(e, `archive ${out}`, ctx);
@@ -118,6 +120,7 @@ async function writeEntries(pack: tar.Pack, dir: string, manifest: Manifest, man
       const entryDone = new Promise<void>((resolve, reject) => {
         entry = pack.entry({ name: f.path, size: f.size, mode: 0o644, mtime }, (err) => (err ? reject(err) : resolve()));
       });
+      entryDone.catch(() => undefined); // awaited below; when we bail out first, pack.destroy() rejects it
       const hash = createHash('sha256');
       let size = 0;
       for (;;) {

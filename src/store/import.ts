@@ -167,8 +167,10 @@ async function unpack(
     const path = join(ingest.dir, name);
     await mkdir(dirname(path), { recursive: true });
     const fh = await open(path, 'wx', 0o644);
+    // A write stream batches writes (writev); it must be settled before the descriptor is closed.
+    const ws = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
+    ws.on('error', () => undefined); // surfaced through once() below
     try {
-      const ws = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
       const hash = createHash('sha256');
       for await (const c of entry) {
         const chunk = c as Buffer;
@@ -182,6 +184,10 @@ async function unpack(
       if (hash.digest('hex') !== want.sha256) throw corrupt(`${name} does not match the SHA-256 in its manifest`);
       await fh.sync();
     } finally {
+      if (!ws.writableFinished && !ws.closed) {
+        ws.destroy();
+        await once(ws, 'close').catch(() => undefined);
+      }
       await fh.close();
     }
     expected.delete(name);

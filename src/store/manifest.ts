@@ -34,9 +34,9 @@ export interface Manifest {
   readonly totals: { readonly files: number; readonly bytes: number };
 }
 
-/** Files cryo or CRIU may add beside a checkpoint after it was made (restore logs): not checked. */
+/** Files cryo or CRIU add beside a checkpoint after it was made (restore logs, CRIU's stats-restore): not checked. */
 export function isSideFile(path: string): boolean {
-  return /^(criu-restore|lazy-pages|criu-lazy)[^/]*\.log$/.test(path);
+  return /^(criu-restore|lazy-pages|criu-lazy)[^/]*\.log$/.test(path) || path === 'stats-restore';
 }
 
 /** Parses and checks a manifest's text; returns the reason it is invalid as a string. */

@@ -1,29 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { CheckpointStore, verifyCheckpoint, assertVerified, isCheckpointId } from './index.js';
-import { dumpRealProcess, tempDir } from './_real-checkpoint.js';
+import { dumpRealProcess, tempDir, waitForOutput } from './_real-checkpoint.js';
 import { isCryoError } from '../errors/index.js';
 import { runCli } from '../testing/cli.js';
 
 const indexUrl = new URL('./index.js', import.meta.url).href;
 
-/** Resolves when the child prints `word` (its readiness handshake); fails if it exits first. */
-export function waitForOutput(child: ChildProcess, word: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(word)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before "${word}": ${err}`)));
-  });
-}
 
 /** A store holding one real checkpoint (a python process dumped with raw criu). */
 async function realCheckpoint(t: { after: (fn: () => void) => void }) {
