@@ -22,6 +22,7 @@ import { register as verify } from './commands/verify.js';
 import { register as exportCmd } from './commands/export.js';
 import { register as importCmd } from './commands/import.js';
 import { register as gc } from './commands/gc.js';
+import { register as checkpoints } from './commands/checkpoints.js';
 
 const program = new Command('cryo')
   .description('checkpoint and restore Linux processes (built on CRIU)')
@@ -29,7 +30,7 @@ const program = new Command('cryo')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [doctor, explain, inspect, dump, restore, preflight, daemon, run, ps, attach, logs, kill, rm, wait, events, manage, verify, exportCmd, importCmd, gc]) register(program);
+for (const register of [doctor, explain, inspect, dump, restore, preflight, daemon, run, ps, attach, logs, kill, rm, wait, events, manage, verify, exportCmd, importCmd, gc, checkpoints]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,9 +9,10 @@ import type { Socket } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import {
-  authInterceptor, errorInterceptor, eventService, jobService, peerCredKey, unimplementedCheckpointService,
+  authInterceptor, checkpointService, errorInterceptor, eventService, jobService, peerCredKey,
   type PeerCred,
 } from '../api/index.js';
+import { createFlowContext } from '../checkpoint/index.js';
 import type { CryoConfig } from '../config/index.js';
 import { CheckpointService } from '../gen/cryo/v1/checkpoints_pb.js';
 import { EventService } from '../gen/cryo/v1/events_pb.js';
@@ -49,12 +50,13 @@ export async function startCryod(config: CryoConfig, log: Logger = pino({ level:
 
   startReaper((pid, s) => log.debug({ pid, status: s }, 'reaped orphan'));
   jobs.readopt();
+  const flows = await createFlowContext({ jobs, db, dataDir: config.dataDir, criuLogLevel: config.criuLogLevel, log });
 
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(JobService, jobService(jobs, { version: cryodVersion, dataDir: config.dataDir, socket: config.socket, startedAt: Date.now() }));
       router.service(EventService, eventService(events, jobs));
-      router.service(CheckpointService, unimplementedCheckpointService());
+      router.service(CheckpointService, checkpointService(flows));
     },
     interceptors: [errorInterceptor, authInterceptor(gid, config.socketGroup)],
     contextValues: (req) => {

@@ -7,7 +7,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { CryoError } from '../errors/index.js';
 import type { EventStore, JobStore } from '../state/index.js';
-import { JobIo, type OutputChunk } from './job-io.js';
+import { ensureFifo } from './fifo.js';
+import { fifoPaths, JobIo, type OutputChunk } from './job-io.js';
 import { finalStates, liveStates, type JobRecord, type JobState } from './job.js';
 import { LivenessWatcher } from './liveness.js';
 import { defaultJobName, newJobId, validateJobName } from './names.js';
@@ -445,22 +446,60 @@ export class JobManager {
     return j;
   }
 
-  /** Starts watching a restored root that is cryod's child (rst_sibling); reopens attachable I/O. */
-  adoptRestoredRoot(ref: string, pid: number): JobRecord {
+  /**
+   * Starts watching a restored root that is cryod's child (rst_sibling); reopens attachable I/O.
+   * `exited`: a watch started earlier (at CRIU's post-restore), so an early exit is never lost.
+   */
+  adoptRestoredRoot(ref: string, pid: number, exited: Promise<{ code: number | null; signal: string | null }> = watchChild(pid)): JobRecord {
     const j = this.resolve(ref);
     j.rootPid = pid;
     j.rootStartTime = startTimeOf(pid);
     j.monitorPid = null;
     j.monitorStartTime = null;
     this.store.update(j);
+    // A stale exit status of the dumped process must not be read for the restored one.
+    rmSync(exitStatusPath(j.jobDir), { force: true });
     const entry: Live = this.live.get(j.id) ?? {};
     if (j.io === 'attachable' && !entry.io) entry.io = new JobIo(j.jobDir, this.opts.logMaxBytes);
     this.live.set(j.id, entry);
-    void watchChild(pid).then(async (s) => {
+    void exited.then(async (s) => {
       await entry.io?.finish();
       this.ended(j.id, s.code ?? (s.signal ? 128 + signalNumberOf(s.signal) : null));
     });
     return j;
+  }
+
+  /**
+   * Creates the record of a job restored from a checkpoint (state restoring, not yet watched):
+   * a new id and job directory; attachable jobs get fresh FIFOs the restore hands to CRIU.
+   */
+  createRestored(o: { name: string; like: Pick<JobRecord, 'command' | 'cwd' | 'env' | 'mode'>; io: 'attachable' | 'file'; logFile?: string | undefined; note?: string }): JobRecord {
+    const name = validateJobName(o.name);
+    if (this.store.find(name)?.name === name) throw new CryoError('CRYO_JOB_NAME_IN_USE', `a job named ${name} already exists`, { job: name });
+    const id = newJobId();
+    const jobDir = join(this.jobsDir, id);
+    mkdirSync(jobDir, { recursive: true, mode: 0o700 });
+    if (o.io === 'attachable') for (const f of Object.values(fifoPaths(jobDir))) ensureFifo(f);
+    const now = Date.now();
+    const j: JobRecord = {
+      id, name, state: 'restoring', mode: o.like.mode, io: o.io, command: [...o.like.command], cwd: o.like.cwd, env: { ...o.like.env },
+      rootPid: null, rootStartTime: null, monitorPid: null, monitorStartTime: null, exitCode: null, signal: null,
+      logFile: o.io === 'file' ? (o.logFile ?? null) : outputLogPath(jobDir), jobDir, stdio: [], note: o.note ?? null, error: null,
+      sentSignals: [], latestCheckpoint: null, createdAt: now, startedAt: null, finishedAt: null,
+    };
+    this.store.insert(j);
+    this.emit(j, 'job.created', `job ${name} created for a restore`);
+    return j;
+  }
+
+  /** Forgets a job created by createRestored whose restore failed (no process was adopted). */
+  dropRestored(id: string): void {
+    const j = this.store.get(id);
+    if (!j || j.state !== 'restoring') return;
+    this.live.get(id)?.io?.close();
+    this.live.delete(id);
+    this.store.delete(id);
+    rmSync(j.jobDir, { recursive: true, force: true });
   }
 
   /** Appends an event (used by the restore flow for CRIU notifications too). */

@@ -1,0 +1,126 @@
+// One CRIU restore of a checkpoint directory, with everything both the daemon and the
+// daemonless CLI need around it: a log per attempt (criu-restore.<n>.log beside the images), a
+// bounded retry of transient failures, notifications turned into events and user hooks, and the
+// restored root watched from CRIU's post-restore notification on, so even an immediate exit of
+// the restored process is recorded with its exit code.
+
+import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { CriuError, type CriuClient, type ExitStatus } from '../criu/index.js';
+import { CryoError, isCryoError } from '../errors/index.js';
+import { isSideFile } from '../store/manifest.js';
+import type { CriuChoice } from './choose-options.js';
+import type { HookRunner } from './hooks.js';
+
+/** Delays before each retry of a transient failure (a pid still held by a dying process). */
+export const RESTORE_RETRY_DELAYS_MS = [200, 400, 800];
+
+/** Inputs of one restore. */
+export interface CriuRestoreInput {
+  readonly client: CriuClient;
+  readonly dir: string;
+  readonly options: CriuChoice;
+  readonly inheritFds: { key: string; fd: number }[];
+  readonly hooks: HookRunner;
+  readonly logLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Starts watching the restored root (called at post-restore, before it runs). */
+  readonly watch: (pid: number) => Promise<ExitStatus>;
+  /** Every CRIU notification, for events. */
+  readonly onNotify?: (script: string, pid: number | undefined) => void;
+  /** Told before each retry. */
+  readonly onRetry?: (e: CriuError, delayMs: number, attempt: number) => void;
+  readonly retryDelaysMs?: readonly number[];
+}
+
+/** What a successful restore gives. */
+export interface CriuRestoreOutput {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  readonly attempts: number;
+  /** criu-restore.<n>.log of every attempt, in order. */
+  readonly logs: string[];
+  readonly criuMs: number;
+}
+
+/** The next free n for criu-restore.<n>.log in dir. */
+function nextLogNumber(dir: string): number {
+  let max = 0;
+  for (const f of readdirSync(dir)) {
+    const m = /^criu-restore\.(\d+)\.log$/.exec(f);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max + 1;
+}
+
+/**
+ * CRIU writes its restore statistics (stats-restore) into the images directory, which would make
+ * the checkpoint fail its next verification ("unexpected file"): keep them beside the attempt's log.
+ */
+function setStatsAside(dir: string, n: number): void {
+  const stats = join(dir, 'stats-restore');
+  if (!existsSync(stats) || isSideFile('stats-restore')) return;
+  try {
+    renameSync(stats, join(dir, `criu-restore.${n}.stats.log`));
+  } catch {
+    // best effort: verification will name the file if it stays
+  }
+}
+
+/** Restores `dir` (rst_sibling: the root becomes our child); throws a CryoError explaining a failure. */
+export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutput> {
+  const delays = i.retryDelaysMs ?? RESTORE_RETRY_DELAYS_MS;
+  const logs: string[] = [];
+  let criuMs = 0;
+  for (let attempt = 1; ; attempt++) {
+    const n = nextLogNumber(i.dir);
+    const logFile = `criu-restore.${n}.log`;
+    logs.push(join(i.dir, logFile));
+    let exited: Promise<ExitStatus> | undefined;
+    let hookError: CryoError | undefined;
+    const started = performance.now();
+    try {
+      const res = await i.client.restore({
+        imagesDir: i.dir, logFile, ...(i.logLevel !== undefined ? { logLevel: i.logLevel } : {}), rstSibling: true,
+        ...i.options, inheritFds: i.inheritFds,
+        notify: {
+          'post-restore': (ev) => {
+            if (ev.pid !== undefined && ev.pid > 0) {
+              exited = i.watch(ev.pid);
+              i.hooks.set('CRYO_PID', String(ev.pid));
+            }
+          },
+          '*': async (ev) => {
+            i.onNotify?.(ev.script, ev.pid);
+            try {
+              // After post-resume the process already runs: a failing hook there cannot undo it.
+              if (ev.script === 'post-resume') await i.hooks.run(ev.script).catch((e: unknown) => i.onNotify?.(`hook-failed:${(e as Error).message}`, ev.pid));
+              else await i.hooks.run(ev.script);
+            } catch (e) {
+              hookError = e as CryoError;
+              throw e;
+            }
+          },
+        },
+      });
+      criuMs += performance.now() - started;
+      setStatsAside(i.dir, n);
+      return { pid: res.pid, exited: exited ?? i.watch(res.pid), attempts: attempt, logs, criuMs };
+    } catch (e) {
+      criuMs += performance.now() - started;
+      setStatsAside(i.dir, n);
+      if (hookError) {
+        throw new CryoError('CRYO_HOOK_FAILED', `restore aborted: ${hookError.message}; the checkpoint is unchanged and no process was left running`, {
+          ...hookError.context, operation: 'restore', imagesDir: i.dir, logPath: join(i.dir, logFile),
+        });
+      }
+      const delay = delays[attempt - 1];
+      if (e instanceof CriuError && e.transient && delay !== undefined) {
+        i.onRetry?.(e, delay, attempt);
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      if (isCryoError(e)) throw e;
+      throw new CryoError('CRYO_CRIU_RESTORE_FAILED', `restore of ${i.dir} failed: ${(e as Error).message}`, { operation: 'restore', imagesDir: i.dir, cause: e });
+    }
+  }
+}

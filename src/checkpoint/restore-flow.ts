@@ -1,0 +1,276 @@
+// `cryo restore` in cryod, as explicit steps (DESIGN.md "A restore, step by step"):
+//   resolve  - a checkpoint id (or prefix), a job name (its latest checkpoint) or a directory;
+//   verify   - every file against the manifest (refuse incomplete/changed; --no-verify skips);
+//   preflight- (slot for src/safety's checks);
+//   pin      - the checkpoint cannot be removed while it is being restored;
+//   prepare  - the target job (the checkpointed job itself, or new jobs for --name/--copies) and
+//              its stdio: new FIFOs (attachable) or a log file, handed to CRIU by inherit_fd;
+//   restore  - CRIU with rst_sibling (the root becomes cryod's child), hooks, retries;
+//   adopt    - the job watches the restored root and relays its streams, exactly like `cryo run`;
+//   record   - the restore in the checkpoint's history, events.
+// A failed restore leaves the checkpoint untouched and the job as it was (or no new job at all).
+
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { readDumpRecord } from '../criu/dump-record.js';
+import { CryoError, isCryoError } from '../errors/index.js';
+import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
+import { ensureFifo } from '../jobs/fifo.js';
+import { assertVerified, verifyCheckpoint, type Pin } from '../store/index.js';
+import type { CheckpointRecord } from './checkpoint-records.js';
+import type { CriuChoice } from './choose-options.js';
+import type { FlowContext } from './context.js';
+import { criuRestore } from './criu-restore.js';
+import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
+import { readMeta, type CheckpointMeta } from './metadata.js';
+import { closeAll, openFifoTargets, openFileTargets, planStdio, readStdio } from './stdio.js';
+
+/** A restore request, validated by the service. */
+export interface RestoreRequestOpts {
+  readonly ref: string;
+  readonly name?: string | undefined;
+  readonly copies: number;
+  /** undefined: as the job had it (attachable unless it wrote to a file). */
+  readonly io?: 'attachable' | 'file' | undefined;
+  readonly logFile?: string | undefined;
+  readonly noVerify?: boolean;
+  readonly hooks: readonly HookSpec[];
+  readonly hookTimeoutMs: number;
+}
+
+/** What a restore produced. */
+export interface RestoreOutcome {
+  readonly checkpoint: string;
+  readonly jobs: JobRecord[];
+  readonly notes: string[];
+  readonly hooks: HookRunResult[];
+  readonly logs: string[];
+  readonly durationMs: number;
+}
+
+/** A resolved checkpoint: where it is and what cryo knows about it. */
+export interface ResolvedCheckpoint {
+  readonly id: string;
+  readonly dir: string;
+  readonly meta: Partial<CheckpointMeta>;
+  readonly record?: CheckpointRecord;
+  /** The job it was taken from, if cryod still has it. */
+  readonly job?: JobRecord;
+}
+
+/** Step 1: what `ref` names. Throws CRYO_CHECKPOINT_NOT_FOUND with what was tried. */
+export function resolveCheckpoint(ctx: FlowContext, ref: string): ResolvedCheckpoint {
+  if (typeof ref !== 'string' || ref === '') {
+    throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `checkpoint`: it is empty', { hint: 'give a checkpoint id, a job name or a checkpoint directory' });
+  }
+  const jobOf = (id: string | undefined): JobRecord | undefined => {
+    try {
+      return id ? ctx.jobs.resolve(id) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (isAbsolute(ref) || ref.startsWith('.')) {
+    const dir = resolvePath(ref);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `no checkpoint directory at ${dir}`, { checkpoint: ref, operation: 'restore' });
+    }
+    const meta = readMeta(dir) ?? {};
+    const id = typeof meta['id'] === 'string' ? meta['id'] : dir;
+    const job = jobOf(meta.job);
+    return { id, dir, meta, ...(job ? { job } : {}) };
+  }
+  const rec = ctx.records.find(ref);
+  if (rec) {
+    const job = jobOf(rec.jobId);
+    return { id: rec.id, dir: rec.dir, meta: rec.meta, record: rec, ...(job ? { job } : {}) };
+  }
+  const job = jobOf(ref);
+  if (job) {
+    const latest = (job.latestCheckpoint ? ctx.records.find(job.latestCheckpoint) : undefined) ?? ctx.records.latest(job.id);
+    if (!latest) {
+      throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `job ${job.name} has no checkpoint`, {
+        job: job.name, operation: 'restore', hint: `checkpoint it first with \`cryo dump ${job.name}\``,
+      });
+    }
+    return { id: latest.id, dir: latest.dir, meta: latest.meta, record: latest, job };
+  }
+  throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `no checkpoint, job or checkpoint directory named ${JSON.stringify(ref)}`, {
+    checkpoint: ref, operation: 'restore',
+  });
+}
+
+/** The CRIU options the dump used (cryo.json, or cryo-dump.json of a daemonless dump). */
+function dumpOptions(dir: string, meta: Partial<CheckpointMeta>): CriuChoice {
+  if (meta.options) return meta.options;
+  return readDumpRecord(dir)?.options ?? {};
+}
+
+/** One restore into one job record (existing or created for it). */
+export interface RestoreIntoJob {
+  readonly jobId: string;
+  readonly dir: string;
+  readonly meta: Partial<CheckpointMeta>;
+  readonly checkpointId?: string;
+  readonly hooks: readonly HookSpec[];
+  readonly hookTimeoutMs: number;
+  readonly io: 'attachable' | 'file' | undefined;
+  readonly logFile: string | undefined;
+  /** The job was made for this restore: drop it on failure (else return it to its state). */
+  readonly created?: boolean;
+}
+
+/** Steps prepare-restore-adopt for one job; returns the restored root pid and details. */
+export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promise<{ job: JobRecord; pid: number; hooks: HookRunResult[]; logs: string[]; notes: string[] }> {
+  const started = performance.now();
+  let j = ctx.jobs.resolve(o.jobId);
+  const before = j.state;
+  const io = o.io ?? (j.io === 'file' && j.logFile ? 'file' : 'attachable');
+  const logFile = io === 'file' ? (o.logFile ?? j.logFile ?? undefined) : undefined;
+  if (io === 'file' && !logFile) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `log`: file output needs a file path', { hint: 'pass --log FILE' });
+  if (!o.created) j = ctx.jobs.setState(j.id, 'restoring', {}, `job ${j.name} is restoring from ${o.checkpointId ?? o.dir}`);
+  const notes: string[] = [];
+  const hooks = new HookRunner(o.hooks, o.hookTimeoutMs, {
+    CRYO_JOB: j.id, CRYO_JOB_NAME: j.name, CRYO_CHECKPOINT: o.checkpointId ?? '', CRYO_IMAGES_DIR: o.dir, CRYO_PID: '',
+  }, (r) => ctx.jobs.emit(j, 'hook.run', `${r.event} hook \`${r.command}\` exited ${r.exitCode} in ${r.durationMs} ms`, { checkpoint: o.checkpointId ?? null, ...r }));
+  let owned: number[] = [];
+  const logs: string[] = [];
+  try {
+    // prepare: stdio targets for this job
+    let t;
+    if (io === 'attachable') {
+      const paths = fifoPaths(j.jobDir);
+      for (const p of Object.values(paths)) ensureFifo(p);
+      t = openFifoTargets(paths);
+    } else {
+      t = openFileTargets(logFile as string);
+    }
+    owned = t.owned;
+    const plan = planStdio(o.meta.stdio ?? [], t.targets, owned);
+    notes.push(io === 'attachable' ? `${j.name}: output kept by cryod (attach with \`cryo attach ${j.name}\`); ${plan.summary}` : `${j.name}: output appended to ${logFile}; ${plan.summary}`);
+    // restore
+    const r = await criuRestore({
+      client: ctx.criu, dir: o.dir, options: dumpOptions(o.dir, o.meta), inheritFds: plan.inheritFds, hooks, logLevel: ctx.criuLogLevel,
+      watch: (pid) => watchChild(pid),
+      onNotify: (script, pid) => ctx.jobs.emit(j, 'criu.notify', `CRIU ${script}${pid ? ` (pid ${pid})` : ''}`, { checkpoint: o.checkpointId ?? null, script, pid: pid ?? null }),
+      onRetry: (e, delay, attempt) => {
+        notes.push(`attempt ${attempt} failed (${e.code}: ${e.message}); retried after ${delay} ms`);
+        ctx.jobs.emit(j, 'restore.retry', `restore attempt ${attempt} of job ${j.name} failed transiently (${e.code}); retrying in ${delay} ms`, { code: e.code });
+      },
+    });
+    logs.push(...r.logs);
+    closeAll(owned);
+    owned = [];
+    // adopt (synchronously with the state change: the exit watch settles in a later tick)
+    ctx.jobs.adoptRestoredRoot(j.id, r.pid, r.exited);
+    j = ctx.jobs.setState(j.id, 'running', {
+      io, logFile: io === 'file' ? (logFile as string) : j.logFile, stdio: readStdio(r.pid), startedAt: Date.now(), finishedAt: null,
+      exitCode: null, signal: null, sentSignals: [], error: null,
+      note: `restored from ${o.checkpointId ?? o.dir}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
+    }, `job ${j.name} restored from ${o.checkpointId ?? o.dir} (pid ${r.pid}, ${Math.round(r.criuMs)} ms in CRIU)`);
+    ctx.jobs.emit(j, 'job.restored', `job ${j.name} restored (pid ${r.pid})`, { checkpoint: o.checkpointId ?? null, pid: r.pid, attempts: r.attempts, logs: r.logs });
+    if (o.checkpointId) {
+      ctx.records.addRestore(o.checkpointId, {
+        at: Date.now(), jobId: j.id, jobName: j.name, pid: r.pid, attempts: r.attempts, durationMs: Math.round(performance.now() - started), logs: r.logs, outcome: 'restored',
+      });
+    }
+    return { job: j, pid: r.pid, hooks: hooks.runs, logs, notes };
+  } catch (e) {
+    closeAll(owned);
+    if (o.created) ctx.jobs.dropRestored(j.id);
+    else {
+      const now = ctx.jobs.resolve(j.id);
+      if (now.state === 'restoring') ctx.jobs.setState(j.id, before === 'restoring' ? 'checkpointed' : before, {}, `restore of job ${j.name} failed; it is ${before} again`);
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.jobs.emit(o.created ? null : j, 'restore.failed', `restore of ${o.checkpointId ?? o.dir} failed: ${msg}`, { checkpoint: o.checkpointId ?? null, code: isCryoError(e) ? e.code : null });
+    if (o.checkpointId) {
+      ctx.records.addRestore(o.checkpointId, {
+        at: Date.now(), jobId: o.created ? null : j.id, jobName: o.created ? null : j.name, pid: null, attempts: logs.length || 1,
+        durationMs: Math.round(performance.now() - started), logs, outcome: 'failed', error: msg,
+      });
+    }
+    throw e;
+  }
+}
+
+/** A free default name for a restored copy: <job>-r1, <job>-r2, ... */
+function copyName(ctx: FlowContext, base: string): string {
+  const b = base.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 50) || 'restored';
+  for (let i = 1; ; i++) {
+    const n = `${b}-r${i}`;
+    try {
+      ctx.jobs.resolve(n);
+    } catch {
+      return n;
+    }
+  }
+}
+
+/** The whole restore: see the file comment for the steps. */
+export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpts): Promise<RestoreOutcome> {
+  const started = performance.now();
+  if (!Number.isInteger(req.copies) || req.copies < 1 || req.copies > 64) {
+    throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`copies\` ${JSON.stringify(req.copies)}: give a whole number from 1 to 64`);
+  }
+  // 1. resolve
+  const cp = resolveCheckpoint(ctx, req.ref);
+  // 2. verify
+  if (!req.noVerify) {
+    const report = await verifyCheckpoint(cp.dir);
+    try {
+      assertVerified(report, cp.id);
+    } catch (e) {
+      if (isCryoError(e) && e.code === 'CRYO_CHECKPOINT_INCOMPLETE' && !cp.record) {
+        throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
+      }
+      throw e;
+    }
+  }
+  // 3. preflight: src/safety's runPreflight slots in here.
+  // 4. pin
+  let pin: Pin | undefined;
+  if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
+  const jobs: JobRecord[] = [];
+  const notes: string[] = [];
+  const hooks: HookRunResult[] = [];
+  const logs: string[] = [];
+  try {
+    const sameJob = req.copies === 1 && !req.name && cp.job !== undefined && cp.job.state === 'checkpointed';
+    for (let i = 1; i <= req.copies; i++) {
+      let jobId: string;
+      let created = false;
+      if (sameJob && cp.job) {
+        jobId = cp.job.id;
+      } else {
+        const like = {
+          command: [...(cp.meta.command ?? cp.job?.command ?? ['(restored)', cp.dir])], cwd: cp.meta.cwd ?? cp.job?.cwd ?? '/',
+          env: { ...(cp.meta.env ?? cp.job?.env ?? {}) }, mode: cp.meta.mode ?? cp.job?.mode ?? 'pidns',
+        };
+        const io = req.io ?? (cp.meta.io === 'file' && cp.meta.logFile ? 'file' : 'attachable');
+        const name = req.name ? (req.copies > 1 ? `${req.name}-${i}` : req.name) : copyName(ctx, cp.meta.jobName ?? cp.job?.name ?? 'restored');
+        jobId = ctx.jobs.createRestored({
+          name, like, io, logFile: io === 'file' ? (req.logFile ?? cp.meta.logFile ?? undefined) : undefined,
+          note: `restored from ${cp.id}`,
+        }).id;
+        created = true;
+      }
+      try {
+        const r = await restoreIntoJob(ctx, {
+          jobId, dir: cp.dir, meta: cp.meta, ...(cp.record ? { checkpointId: cp.id } : {}), hooks: req.hooks, hookTimeoutMs: req.hookTimeoutMs,
+          io: req.io, logFile: req.logFile, created,
+        });
+        jobs.push(r.job);
+        notes.push(...r.notes);
+        hooks.push(...r.hooks);
+        logs.push(...r.logs);
+      } catch (e) {
+        if (jobs.length === 0 || !isCryoError(e)) throw e;
+        throw new CryoError(e.code, `${e.message} (copy ${i} of ${req.copies}; copies already restored keep running: ${jobs.map((x) => x.name).join(', ')})`, e.context);
+      }
+    }
+  } finally {
+    await pin?.release();
+  }
+  return { checkpoint: cp.id, jobs, notes, hooks, logs, durationMs: performance.now() - started };
+}

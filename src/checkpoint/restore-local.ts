@@ -1,0 +1,106 @@
+// `cryo restore CHECKPOINT --no-daemon`: the restore flow in the CLI's own process. The restored
+// root becomes the CLI's child (rst_sibling) with the caller's terminal as its stdin/stdout/stderr
+// (inherit_fd keyed by the stdio identities recorded at dump), so it behaves like a foreground
+// command; the CLI then waits and exits with its exit code.
+
+import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { readDumpRecord } from '../criu/dump-record.js';
+import { CriuClient, waitForExit, type ExitStatus } from '../criu/index.js';
+import { CryoError, isCryoError } from '../errors/index.js';
+import { assertVerified, CheckpointStore, verifyCheckpoint, type Pin } from '../store/index.js';
+import { CheckpointRecords } from './checkpoint-records.js';
+import { criuRestore } from './criu-restore.js';
+import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
+import { readMeta } from './metadata.js';
+import { planStdio } from './stdio.js';
+
+/** Options of a daemonless restore. */
+export interface LocalRestoreOptions {
+  readonly ref: string;
+  /** cryo's data dir: its store (<dataDir>/checkpoints) and database resolve ids and job names. */
+  readonly dataDir: string;
+  readonly noVerify?: boolean;
+  readonly hooks: readonly HookSpec[];
+  readonly hookTimeoutMs: number;
+  readonly logLevel?: 0 | 1 | 2 | 3 | 4;
+  readonly onNote?: (s: string) => void;
+}
+
+/** The restored process. */
+export interface LocalRestoreResult {
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  readonly checkpoint: string;
+  readonly dir: string;
+  readonly logs: string[];
+  readonly hooks: HookRunResult[];
+  readonly criuMs: number;
+}
+
+/** A checkpoint directory for `ref`: a path, an id (prefix) or a job name in cryod's database. */
+function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; inStore: boolean } {
+  const asPath = resolvePath(ref);
+  if ((ref.includes('/') || ref.startsWith('.')) && existsSync(asPath) && statSync(asPath).isDirectory()) {
+    const id = readMeta(asPath)?.['id'];
+    return { id: typeof id === 'string' ? id : asPath, dir: asPath, inStore: false };
+  }
+  const dbPath = join(dataDir, 'cryo.db');
+  if (existsSync(dbPath)) {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      const recs = new CheckpointRecords(db);
+      const rec = recs.find(ref);
+      if (rec) return { id: rec.id, dir: rec.dir, inStore: true };
+      const job = db.prepare('SELECT id, latest_checkpoint FROM jobs WHERE id = ? OR name = ?').get(ref, ref) as { id: string; latest_checkpoint: string | null } | undefined;
+      if (job) {
+        const latest = (job.latest_checkpoint ? recs.find(job.latest_checkpoint) : undefined) ?? recs.latest(job.id);
+        if (latest) return { id: latest.id, dir: latest.dir, inStore: true };
+        throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `job ${ref} has no checkpoint`, { job: ref, operation: 'restore' });
+      }
+    } finally {
+      db.close();
+    }
+  }
+  const dir = join(dataDir, 'checkpoints', ref);
+  if (existsSync(dir)) return { id: ref, dir, inStore: true };
+  throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `no checkpoint, job or checkpoint directory named ${JSON.stringify(ref)} (looked in ${dataDir})`, {
+    checkpoint: ref, operation: 'restore', hint: 'give a checkpoint directory, or the --data-dir / CRYO_DATA_DIR cryod uses',
+  });
+}
+
+/** Resolves, verifies, pins and restores a checkpoint wired to this process's stdio. */
+export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestoreResult> {
+  const cp = resolveLocal(o.ref, o.dataDir);
+  if (!o.noVerify) {
+    try {
+      assertVerified(await verifyCheckpoint(cp.dir), cp.id);
+    } catch (e) {
+      if (isCryoError(e, 'CRYO_CHECKPOINT_INCOMPLETE') && !cp.inStore) {
+        throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
+      }
+      throw e;
+    }
+  }
+  const meta = readMeta(cp.dir) ?? {};
+  const options = meta.options ?? readDumpRecord(cp.dir)?.options ?? {};
+  let pin: Pin | undefined;
+  if (cp.inStore) pin = await (await CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') })).pin(cp.id, `daemonless restore (pid ${process.pid})`);
+  try {
+    const plan = planStdio(meta.stdio ?? [], { stdin: 0, stdout: 1, stderr: 2 });
+    o.onNote?.(`${plan.summary} to this terminal`);
+    const hooks = new HookRunner(o.hooks, o.hookTimeoutMs, {
+      CRYO_JOB: meta.job ?? '', CRYO_JOB_NAME: meta.jobName ?? '', CRYO_CHECKPOINT: cp.id, CRYO_IMAGES_DIR: cp.dir, CRYO_PID: '',
+    });
+    const r = await criuRestore({
+      client: new CriuClient(), dir: cp.dir, options, inheritFds: plan.inheritFds, hooks,
+      ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+      watch: (pid) => waitForExit(pid),
+      onRetry: (e, delay) => o.onNote?.(`${e.message}; retrying in ${delay} ms`),
+    });
+    return { pid: r.pid, exited: r.exited, checkpoint: cp.id, dir: cp.dir, logs: r.logs, hooks: hooks.runs, criuMs: r.criuMs };
+  } finally {
+    await pin?.release();
+  }
+}
