@@ -252,7 +252,9 @@ export class CriuClient {
         const msg = err instanceof Error ? err.message : String(err);
         throw new CriuError('CRYO_HOOK_FAILED', `${n.operation} aborted: the '${ex.refused.script}' notification handler failed: ${msg}`, {
           ...base.context,
-          hint: `fix the '${ex.refused.script}' hook; the ${n.operation} was abandoned by CRIU`,
+          hint: err instanceof CryoError
+            ? `${err.action} (the ${n.operation} was abandoned by CRIU at '${ex.refused.script}')`
+            : `fix the '${ex.refused.script}' hook; the ${n.operation} was abandoned by CRIU`,
           cause: err,
         });
       }
