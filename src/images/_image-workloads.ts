@@ -79,10 +79,10 @@ export async function startRich(bin: string, workDir: string): Promise<Started> 
   return { child, pid: child.pid!, port };
 }
 
-/** Starts the rich workload under tini in new pid+ipc namespaces; dump tini's host pid. */
+/** Starts the rich workload under tini in new pid, ipc and uts namespaces; dump tini's host pid. */
 export async function startRichInPidns(bin: string, workDir: string, extra: string[] = []): Promise<Started> {
   mkdirSync(workDir, { recursive: true });
-  const argv = ['unshare', '--pid', '--ipc', '--fork', 'setsid', 'tini', '-s', '--', bin, workDir, ...extra];
+  const argv = ['unshare', '--pid', '--ipc', '--uts', '--fork', 'setsid', 'tini', '-s', '--', bin, workDir, ...extra];
   const { child, port } = await startReady(argv, workDir);
   const tini = childrenOf(child.pid!)[0];
   if (tini === undefined) throw new Error('tini not found under unshare');

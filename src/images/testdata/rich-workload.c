@@ -1,7 +1,7 @@
 /* Test workload for the image decoder: holds one of each kind of file CRIU records (threads, a
  * child process, pipes with unread data, a fifo, a socketpair, a listening TCP socket, a bound UDP
  * socket, a file at an offset, a deleted file, a file lock, eventfd, epoll, signalfd, timerfd,
- * memfd, a pty pair; with a second argument "tcp" also an established TCP connection to itself
+ * memfd, a pty pair, an inotify watch, timers, a signal handler and a pending signal; with a second argument "tcp" also an established TCP connection to itself
  * with unread data both ways), then prints "ready <port>" on stdout and waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,13 +15,17 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/time.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+static void on_usr2(int sig) { (void)sig; }
 static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
 
 int main(int argc, char **argv) {
@@ -76,7 +80,19 @@ int main(int argc, char **argv) {
   int ptm = posix_openpt(O_RDWR | O_NOCTTY);
   if (ptm < 0 || grantpt(ptm) || unlockpt(ptm)) return 1;
   int pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
-  (void)fifo; (void)sfd; (void)pts;
+  int ino = inotify_init1(0);
+  inotify_add_watch(ino, dir, IN_CREATE | IN_DELETE);
+  struct sigaction sa = { .sa_handler = on_usr2 };
+  sigaction(SIGUSR2, &sa, NULL);
+  struct itimerval itv = { .it_interval = { 500, 0 }, .it_value = { 500, 0 } };
+  setitimer(ITIMER_REAL, &itv, NULL);
+  timer_t ptimer;
+  struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+  timer_create(CLOCK_MONOTONIC, &sev, &ptimer);
+  struct itimerspec pits = { .it_interval = { 300, 0 }, .it_value = { 300, 0 } };
+  timer_settime(ptimer, 0, &pits, NULL);
+  kill(getpid(), SIGUSR1); /* blocked: stays pending in the dump */
+  (void)fifo; (void)sfd; (void)pts; (void)ino;
 
   char *mem = malloc(8 << 20);
   memset(mem, 1, 8 << 20);
