@@ -105,10 +105,10 @@ export function tempDir(t: After, what = 'safety'): string {
 }
 
 /** Starts keeper with output in dir/out.log; killed after the test. */
-export async function startKeeper(t: After, dir: string, args: string[] = []): Promise<Keeper> {
+export async function startKeeper(t: After, dir: string, args: string[] = [], bin = keeperBinary()): Promise<Keeper> {
   const log = join(dir, 'out.log');
   const fd = openSync(log, 'a');
-  const child = spawn(keeperBinary(), args, { detached: true, stdio: ['ignore', fd, fd, 'pipe'] });
+  const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd, 'pipe'] });
   closeSync(fd);
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   t.after(async () => {

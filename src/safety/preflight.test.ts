@@ -4,13 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCryoError } from '../errors/index.js';
 import { runCli } from '../testing/cli.js';
 import { startWorkload } from '../testing/workloads.js';
 import { client, checkpoint, stillVerifies } from './_checkpoint.js';
-import { startKeeper, tempDir } from './_keeper.js';
+import { keeperBinary, startKeeper, tempDir } from './_keeper.js';
+import { elfBuildId } from './elf-build-id.js';
 import { preflightError, runPreflight, type PreflightReport } from './index.js';
 
 const failures = (r: PreflightReport) => r.checks.flatMap((c) => c.items.filter((i) => i.status === 'fail'));
@@ -79,6 +80,33 @@ test('a file chmod-ed after the dump: CRYO_FILE_CHANGED with expected and actual
   assert.equal(f?.subject, data);
   assert.equal(f?.expected, '0100644');
   assert.equal(f?.actual, '0100600');
+  assert.ok(await stillVerifies(cp));
+});
+
+test('an executable rebuilt with the same size: its ELF build-id differs, CRYO_FILE_CHANGED', async (t) => {
+  const dir = tempDir(t);
+  const bin = join(dir, 'keeper');
+  copyFileSync(keeperBinary(), bin);
+  chmodSync(bin, 0o755);
+  const k = await startKeeper(t, dir, [], bin);
+  const cp = await checkpoint(dir, k);
+  // "Rebuild" it: same size and mode, another build-id (one byte of the note changed).
+  const id = elfBuildId(bin)!;
+  const bytes = readFileSync(bin);
+  const at = bytes.indexOf(id);
+  assert.ok(at > 0);
+  bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+  writeFileSync(bin, bytes);
+  const r = await runPreflight(cp);
+  const [f, ...rest] = failures(r);
+  assert.equal(rest.length, 0, JSON.stringify(rest));
+  assert.equal(f?.code, 'CRYO_FILE_CHANGED');
+  assert.equal(f?.subject, bin);
+  assert.equal(f?.details?.['field'], 'build-id');
+  assert.equal(f?.expected, id.toString('hex'));
+  assert.equal(f?.actual, elfBuildId(bin)?.toString('hex'));
+  // CRIU refuses it too.
+  await assert.rejects(client.restore({ imagesDir: cp }), (err: unknown) => isCryoError(err));
   assert.ok(await stillVerifies(cp));
 });
 

@@ -32,11 +32,11 @@ export async function runPreflight(imagesDir: string, opts: PreflightOptions = {
   const skip = new Set(opts.skip ?? []);
   const checks: PreflightCheck[] = [];
   if (!skip.has('integrity')) checks.push(await checkIntegrity(dir));
-  const { check, model } = checkImages(dir);
+  const { check, model, buildIds } = checkImages(dir);
   checks.push(check);
   if (model) {
     const run: [CheckId, () => PreflightCheck | Promise<PreflightCheck>][] = [
-      ['files', () => checkFiles(model)],
+      ['files', () => checkFiles(model, buildIds)],
       ['ports', () => checkPorts(model)],
       ['pids', () => checkPids(model)],
       ['memory', () => checkMemory(model, opts.memAvailable === undefined ? {} : { available: opts.memAvailable })],

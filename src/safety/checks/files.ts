@@ -1,16 +1,18 @@
 // Pre-flight: the regular files the processes use (open fds, executable, mapped libraries, cwd,
 // root) must exist with the size and mode CRIU recorded, or CRIU refuses the restore. CRIU records
 // a size for regular files except those open O_WRONLY|O_APPEND, and a mode (type + permission bits,
-// compared whole) for every file; files deleted at dump time come from the checkpoint itself.
+// compared whole) for every file, and, for ELF files whose size still matches, their GNU build-id
+// (CRIU's default file validation); files deleted at dump time come from the checkpoint itself.
 
 import { statSync } from 'node:fs';
 import { regularFiles, type CheckpointModel } from '../../images/index.js';
 import { checkResult, type PreflightCheck, type PreflightItem } from '../preflight-types.js';
+import { elfBuildId } from '../elf-build-id.js';
 
 const octal = (mode: number): string => `0${mode.toString(8)}`;
 
 /** Checks every file the checkpoint needs on disk; lists all missing or changed ones. */
-export function checkFiles(model: CheckpointModel): PreflightCheck {
+export function checkFiles(model: CheckpointModel, buildIds: ReadonlyMap<number, Buffer> = new Map()): PreflightCheck {
   const title = 'files the processes use';
   if (model.namespaces.captured.includes('mnt')) {
     return {
@@ -32,6 +34,17 @@ export function checkFiles(model: CheckpointModel): PreflightCheck {
         status: 'fail', code: 'CRYO_FILE_CHANGED', subject: f.path, problem: `changed size: ${st.size} bytes, expected ${f.size} (${used})`,
         expected: f.size, actual: st.size, details: { field: 'size', uses: f.uses, pids: f.pids },
       });
+    }
+    const recorded = buildIds.get(f.fileId);
+    if (recorded && st.isFile() && (f.size === undefined || st.size === f.size)) {
+      const now = elfBuildId(f.path);
+      // CRIU compares the build-id it finds (padded to 4 bytes) with the recorded one.
+      if (now && !recorded.subarray(0, now.length).equals(now)) {
+        items.push({
+          status: 'fail', code: 'CRYO_FILE_CHANGED', subject: f.path, problem: `was replaced by another build: ELF build-id ${now.toString('hex')}, expected ${recorded.subarray(0, now.length).toString('hex')} (${used})`,
+          expected: recorded.subarray(0, now.length).toString('hex'), actual: now.toString('hex'), details: { field: 'build-id', uses: f.uses, pids: f.pids },
+        });
+      }
     }
     if (f.mode !== undefined && st.mode !== f.mode) {
       items.push({

@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { buildCheckpointModel, decodeImage, ImagesDir, PAGE_SIZE, type CheckpointModel } from '../../images/index.js';
 import { isCryoError } from '../../errors/index.js';
 import type { PreflightCheck, PreflightItem } from '../preflight-types.js';
+import type { file_entry } from '../../gen/criu/images/fdinfo_pb.js';
+import { recordedBuildId } from '../elf-build-id.js';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Checks the images and returns the model (undefined when the images cannot be read). */
-export function checkImages(dir: string): { check: PreflightCheck; model?: CheckpointModel } {
+export function checkImages(dir: string): { check: PreflightCheck; model?: CheckpointModel; buildIds?: Map<number, Buffer> } {
   const title = 'checkpoint images';
   const fail = (items: PreflightItem[], detail: string): { check: PreflightCheck } => ({ check: { id: 'images', status: 'fail', title, detail, items } });
   let images: ImagesDir;
@@ -58,7 +60,13 @@ export function checkImages(dir: string): { check: PreflightCheck; model?: Check
       items.push({ status: 'fail', code: 'CRYO_IMAGE_CORRUPT', subject: name, problem: `has ${st.size} bytes, its pagemap says ${bytes}`, expected: bytes, actual: st.size });
     }
   }
+  // Build-ids CRIU recorded for ELF files (not part of the model): the files check compares them.
+  const buildIds = new Map<number, Buffer>();
+  for (const e of images.messages<file_entry>('files.img', 'FILES')) {
+    if (e.reg && e.reg.buildId.length > 0) buildIds.set(e.id, recordedBuildId(e.reg.buildId));
+  }
   return {
+    buildIds,
     check: {
       id: 'images', status: items.length ? 'fail' : 'ok', title, items,
       detail: items.length ? `${items.length} image files are missing or damaged` : `${model.processes.length} processes, ${images.files.size} files readable`,
