@@ -21,8 +21,8 @@ export interface ImageFile {
 /** Which names CRIU gives images: *.img, plus the service images stats-* and irmap-cache. */
 function kindOf(name: string): ImageFile['kind'] {
   if (/^pages-\d+\.img$/.test(name)) return 'pages';
-  // Network namespace dumps in netlink/iptables formats: not protobuf entries.
-  if (/^(ifaddr|route6?|rule|iptables|ip6tables|nftables)-\d+\.img$/.test(name)) return 'other';
+  // Network namespace dumps in netlink/iptables formats and tmpfs tarballs: not protobuf entries.
+  if (/^(ifaddr|route6?|rule|iptables|ip6tables|nftables)-\d+\.img$/.test(name) || name.includes('.tar')) return 'other';
   if (name.endsWith('.img') || /^stats-(dump|restore)$/.test(name) || name === 'irmap-cache') return 'image';
   return 'other';
 }

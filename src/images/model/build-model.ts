@@ -38,7 +38,7 @@ function buildDisk(images: ImagesDir): DiskInfo {
   };
 }
 
-/** Reads the image type of every image file, to list the ones this cryo does not know. */
+/** Reads the magic of every image file, to list the ones this cryo does not know (or cannot identify). */
 function findUnknownImages(images: ImagesDir): CheckpointModel['unknownImages'] {
   const unknown: { file: string; detail: string }[] = [];
   for (const f of images.files.values()) {
@@ -46,7 +46,8 @@ function findUnknownImages(images: ImagesDir): CheckpointModel['unknownImages'] 
     try {
       images.typeOf(f.name);
     } catch (err) {
-      if (isCryoError(err, 'CRYO_IMAGE_UNKNOWN')) unknown.push({ file: f.name, detail: err.message });
+      // Not fatal: inspect must still show what it can; integrity is the verifier's job.
+      if (isCryoError(err)) unknown.push({ file: f.name, detail: err.message });
       else throw err;
     }
   }

@@ -13,7 +13,7 @@ export interface CheckpointModel {
   readonly namespaces: NamespacesInfo;
   readonly stats: StatsInfo;
   readonly disk: DiskInfo;
-  /** Image files whose type (magic) this cryo does not know: listed, not decoded. */
+  /** Image files whose type (magic) this cryo does not know or cannot read: listed, not decoded. */
   readonly unknownImages: readonly { file: string; detail: string }[];
 }
 
