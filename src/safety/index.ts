@@ -1,12 +1,14 @@
 // Safety: a restore you can trust and a dump that never loses the process (issue 6, items 2-6).
 // The restore and dump flows call these; `cryo preflight` prints runPreflight's report.
 //
-//   runPreflight(imagesDir, { criuPath?, skip?, memAvailable? }) -> Promise<PreflightReport>
+//   runPreflight(imagesDir, { criuPath?, skip?, ignoreFiles?, memAvailable? }) -> Promise<PreflightReport>
 //     Reads the images (never changes anything) and checks, listing EVERY problem at once:
 //     integrity (manifest, when present), images (decodable, complete, pages sizes), files
 //     (exist with recorded size and mode), ports (free, unless own netns), pids (free, unless own
 //     pidns; names holder, zombie parent), memory (vs MemAvailable), disk, cpu (criu cpuinfo check).
 //     report.ok is false when any check has status 'fail'; each item names file/port/pid + code.
+//     A flow that already verified the manifest passes skip: ['integrity'] (no second hashing);
+//     files it replaces through inherit_fd go in ignoreFiles.
 //   preflightError(report, checkpoint?) -> PreflightError | undefined
 //     ONE CryoError listing every failure (the single kind's code, else CRYO_PREFLIGHT_FAILED);
 //     `.failures`, `.report`, `.transient` (all failures would clear by themselves).

@@ -122,6 +122,10 @@ test('every problem is listed at once, in one error; cryo preflight --json exits
   ].sort());
   const e = preflightError(r);
   assert.ok(isCryoError(e, 'CRYO_PREFLIGHT_FAILED'), 'two kinds of failure: the generic code');
+  // A file the caller replaces through inherit_fd is not needed on disk.
+  const handedOver = await runPreflight(cp, { ignoreFiles: [join(dir, 'out.log')], skip: ['integrity', 'cpu'] });
+  assert.deepEqual(failures(handedOver).map((i) => i.subject), [data, data]);
+  assert.deepEqual(handedOver.checks.map((c) => c.id), ['images', 'files', 'ports', 'pids', 'memory', 'disk']);
   assert.equal(e.failures.length, 3);
   assert.match(e.message, /3 problems/);
   assert.match(e.explain(), /what to do: .*put the file back/);

@@ -21,6 +21,8 @@ export interface PreflightOptions {
   readonly criuPath?: string;
   /** Checks to leave out (e.g. 'pids' when the caller restores into a new PID namespace). */
   readonly skip?: readonly CheckId[];
+  /** Paths CRIU will not open because the caller hands new files in their place (inherit_fd). */
+  readonly ignoreFiles?: readonly string[];
   /** Bytes of memory to assume available instead of MemAvailable (tests, remote planning). */
   readonly memAvailable?: number;
 }
@@ -36,7 +38,7 @@ export async function runPreflight(imagesDir: string, opts: PreflightOptions = {
   checks.push(check);
   if (model) {
     const run: [CheckId, () => PreflightCheck | Promise<PreflightCheck>][] = [
-      ['files', () => checkFiles(model, buildIds)],
+      ['files', () => checkFiles(model, buildIds, opts.ignoreFiles)],
       ['ports', () => checkPorts(model)],
       ['pids', () => checkPids(model)],
       ['memory', () => checkMemory(model, opts.memAvailable === undefined ? {} : { available: opts.memAvailable })],

@@ -12,7 +12,7 @@ import { elfBuildId } from '../elf-build-id.js';
 const octal = (mode: number): string => `0${mode.toString(8)}`;
 
 /** Checks every file the checkpoint needs on disk; lists all missing or changed ones. */
-export function checkFiles(model: CheckpointModel, buildIds: ReadonlyMap<number, Buffer> = new Map()): PreflightCheck {
+export function checkFiles(model: CheckpointModel, buildIds: ReadonlyMap<number, Buffer> = new Map(), ignore: readonly string[] = []): PreflightCheck {
   const title = 'files the processes use';
   if (model.namespaces.captured.includes('mnt')) {
     return {
@@ -21,7 +21,7 @@ export function checkFiles(model: CheckpointModel, buildIds: ReadonlyMap<number,
     };
   }
   const items: PreflightItem[] = [];
-  const needed = regularFiles(model).filter((f) => !f.deleted);
+  const needed = regularFiles(model).filter((f) => !f.deleted && !ignore.includes(f.path));
   for (const f of needed) {
     const used = `used as ${f.uses.join(', ')} by pid ${f.pids.join(', ')}`;
     const st = statSync(f.path, { throwIfNoEntry: false });
