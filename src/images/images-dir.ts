@@ -76,6 +76,8 @@ export class ImagesDir {
       const n = readSync(fd, head, 0, 8, 0);
       this.bytesRead += n;
       return readImageHeader(head.subarray(0, n), name).type;
+    } catch (err) {
+      throw err instanceof ImageError ? err.inDir(this.dir) : err;
     } finally {
       closeSync(fd);
     }
@@ -89,10 +91,16 @@ export class ImagesDir {
       if (this.files.get(name)!.kind !== 'image') throw corrupt(name, 0, 'is not a protobuf image file');
       const bytes = readFileSync(join(this.dir, name));
       this.bytesRead += bytes.length;
-      img = decodeImage(bytes, name);
+      try {
+        img = decodeImage(bytes, name);
+      } catch (err) {
+        throw err instanceof ImageError ? err.inDir(this.dir) : err;
+      }
       this.cache.set(name, img);
     }
-    if (img.type !== type) throw new ImageError('CRYO_IMAGE_CORRUPT', name, 4, `holds ${img.type} entries, expected ${type}`);
+    if (img.type !== type) {
+      throw new ImageError('CRYO_IMAGE_CORRUPT', name, 4, `holds ${img.type} entries, expected ${type}`, undefined, this.dir);
+    }
     return img;
   }
 
