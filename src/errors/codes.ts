@@ -103,6 +103,15 @@ export const codes = {
     summary: 'the kernel or CRIU lacks a feature the operation needs',
     action: 'run `cryo doctor` to see what this machine supports',
   },
+  // --- lazy pages ---
+  CRYO_LAZY_SERVER_FAILED: {
+    summary: 'the lazy-pages server (criu lazy-pages) could not be started or reached for a lazy restore',
+    action: 'read the lines shown and criu-lazy-pages.log in the work dir; restore without --lazy meanwhile',
+  },
+  CRYO_LAZY_TRANSFER_FAILED: {
+    summary: 'the lazy-pages server stopped before all memory pages reached the restored process',
+    action: 'the checkpoint is intact: restore it again (without --lazy for an eager restore); the message says what happened to the restored process',
+  },
   // --- store ---
   CRYO_CHECKPOINT_NOT_FOUND: {
     summary: 'no checkpoint with that id, name or path exists',

@@ -162,6 +162,20 @@ export const criuLogPatterns: readonly CriuLogPattern[] = [
     evenOnSuccess: true,
   },
   {
+    code: 'CRYO_FEATURE_UNSUPPORTED',
+    re: /Unable to open an userfaultfd descriptor|Lazy pages are not available$|Non-cooperative UFFD is not supported|UFFD is not supported|Incompatible uffd API/,
+    cause: 'this kernel does not let CRIU use userfaultfd, which a lazy (post-copy) restore needs',
+    action: 'restore without lazy pages (no --lazy); `cryo doctor` shows the uffd-noncoop probe',
+    transient: false,
+  },
+  {
+    code: 'CRYO_LAZY_SERVER_FAILED',
+    re: /connect to lazy-pages\.socket failed: (.*)$|No lazy-pages socket|PID sending error|send_fd error/,
+    cause: (m) => `the restore could not reach a lazy-pages server in its work dir (${m[1] ?? 'lost the connection'})`,
+    action: 'start `criu lazy-pages` with the same work dir before a lazy restore (`cryo restore --lazy` does), or restore without lazy pages',
+    transient: false,
+  },
+  {
     code: 'CRYO_OUT_OF_MEMORY',
     re: /Cannot allocate memory|Out of memory|Unable to reserve memory/,
     cause: 'CRIU or the restored processes ran out of memory',
