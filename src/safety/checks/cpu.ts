@@ -25,7 +25,7 @@ export async function checkCpu(dir: string, criuPath: string): Promise<Preflight
     id: 'cpu', status: 'fail', title, detail: 'this CPU lacks features of the CPU the checkpoint was taken on',
     items: [{
       status: 'fail', code: 'CRYO_CPU_MISMATCH', subject: 'cpuinfo.img',
-      problem: `\`criu cpuinfo check\` failed (exit ${r.code}): ${a.hint?.cause ?? lines.join(' / ')}`,
+      problem: `does not fit this CPU: \`criu cpuinfo check\` failed (exit ${r.code}): ${lines.map((l) => l.replace(/^Error \([^)]*\):\s*/, '')).join(' / ')}`,
       details: { criuSaid: lines },
     }],
   };
