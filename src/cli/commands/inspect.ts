@@ -138,6 +138,11 @@ export function register(program: Command): void {
     .option('--stats', 'dump statistics and sizes on disk')
     .option('--json', 'the whole checkpoint model as JSON')
     .action(async (dir: string, opts: InspectOptions) => {
+      // `cryo inspect DIR | head` closes stdout early: stop quietly instead of crashing.
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(0);
+        throw err;
+      });
       lib = await import('../../images/index.js');
       const model = lib.buildCheckpointModel(dir);
       if (opts.json) {

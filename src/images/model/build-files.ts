@@ -126,6 +126,9 @@ export class FileResolver {
           return { ...base, description: `memfd:${name}`, details };
         }
         break;
+      case fd_types.INOTIFY:
+        if (e.ify) return { ...base, description: `inotify watching ${e.ify.wd.length} inode(s)`, details: { watches: e.ify.wd.length } };
+        break;
       case fd_types.NS:
         if (e.nsf) return { ...base, description: `namespace id=${e.nsf.nsId} cflag=0x${e.nsf.nsCflag.toString(16)}` };
         break;
