@@ -122,3 +122,39 @@ test('success: afterDump\'s value is returned and the committed checkpoint verif
   assert.match(processState(k.pid) ?? 'gone', /^[RS]$/);
   assert.ok(!isCryoError(r));
 });
+
+test('the disk fills up after CRIU (the commit): the process is restored, CRYO_DISK_FULL', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cryo-safety-tmpfs-'));
+  const mnt = join(root, 'small');
+  mkdirSync(mnt);
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6M', 'tmpfs', mnt]);
+  t.after(() => {
+    spawnSync('umount', [mnt]);
+    rmSync(root, { recursive: true, force: true });
+  });
+  if (m.status !== 0) return t.skip(`cannot mount a tmpfs here (needs root): ${String(m.stderr).trim()}`);
+  const dir = tempDir(t);
+  const k = await startKeeper(t, dir);
+  const img = join(mnt, 'img');
+  let restoredPid: number | undefined;
+  await assert.rejects(
+    safeDump({
+      client, dump: { pid: k.pid, imagesDir: img },
+      // Stands for a store copying the images elsewhere on the same disk: fills it for real.
+      afterDump: () => writeFileSync(join(mnt, 'copy'), Buffer.alloc(16 * 1024 * 1024, 1)),
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof DumpRecoveryError, String(e));
+      assert.equal(e.code, 'CRYO_DISK_FULL');
+      assert.equal(e.recovery, 'restored');
+      assert.ok(e.message.includes(img), e.message);
+      restoredPid = e.restoredPid;
+      return true;
+    },
+  );
+  assert.ok(restoredPid !== undefined);
+  killRestoredAfter(t, restoredPid);
+  assert.match(processState(restoredPid) ?? 'gone', /^[RS]$/);
+  const before = ticks(k.output());
+  await until(() => ticks(k.output()) > before + 2, 'the restored process to keep ticking');
+});
