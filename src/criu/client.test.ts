@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCryoError } from '../errors/index.js';
@@ -138,4 +139,33 @@ test('pre-dump and trackMem are refused clearly when the kernel lacks soft-dirty
     return true;
   });
   await assert.rejects(client.preDump({ pid: process.pid, imagesDir: dir }), (e: unknown) => isCryoError(e, 'CRYO_FEATURE_UNSUPPORTED'));
+});
+
+test('a plain dump (no TCP connections kept, host network) leaves no network lock behind', async (t) => {
+  const nftTables = (): string[] | undefined => {
+    try {
+      return execFileSync('nft', ['list', 'tables']).toString().split('\n').map((l) => l.split(' ').at(-1) ?? '').filter((n) => n.startsWith('CRIU-'));
+    } catch {
+      return undefined;
+    }
+  };
+  if (!nftTables()) return t.skip('nft is not installed: cannot list nftables tables');
+  // CRIU names its lock table after the dump's run id ("CRIU-" + a prefix of it); the log names
+  // the swrk service's run id first, then the dump's.
+  const tableOf = (img: string): string | undefined => {
+    const ids = [...readFileSync(join(img, 'criu-dump.log'), 'utf8').matchAll(/CRIU run id = ([0-9a-f-]+)/g)];
+    const id = ids.at(-1)?.[1] ?? 'none';
+    return nftTables()?.find((n) => n.startsWith(`CRIU-${id.slice(0, 18)}`));
+  };
+  const dir = tempDir(t);
+  const first = await counter(t, dir);
+  await client.dump({ pid: first.c.pid, imagesDir: join(dir, 'img') });
+  assert.equal(tableOf(join(dir, 'img')), undefined, 'no CRIU nftables table left by a plain dump');
+
+  // Control: with the lock forced, the table is there (so the check above can fail); remove it.
+  const second = await counter(t, mkdtempSync(join(tmpdir(), 'cryo-criu-')));
+  await client.dump({ pid: second.c.pid, imagesDir: join(dir, 'img2'), networkLock: 'nftables' });
+  const left = tableOf(join(dir, 'img2'));
+  assert.ok(left, 'a forced nftables lock leaves its table until a restore unlocks it');
+  execFileSync('nft', ['delete', 'table', 'inet', left]);
 });

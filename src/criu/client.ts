@@ -2,7 +2,7 @@
 // operation). Options are validated in options.ts, the request/notify loop is protocol.ts, errors
 // are built by criu-error.ts; this file wires them together and owns cancellation and cleanup.
 
-import { closeSync, mkdirSync, openSync, constants as fsc, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readlinkSync, constants as fsc, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { loadConfig, locateCriu } from '../config/index.js';
@@ -192,6 +192,7 @@ export class CriuClient {
         operation: n.operation, pid: n.pid, imagesDir: n.imagesDir, hint: 'check the pid; the process may have exited',
       });
     }
+    if (n.operation !== 'restore' && n.networkLock === undefined) n.networkLock = chooseNetworkLock(n);
     const dirs = openDirs(n, n.operation !== 'restore');
     const started = performance.now();
     let session: SwrkSession;
@@ -273,6 +274,17 @@ export class CriuClient {
         for (const ev of seen) if (ev.pid !== undefined) killQuietly(ev.pid);
       }
     }
+  }
+}
+
+/** The lock only protects TCP connections (tcpEstablished) or a network namespace of the tree's
+ *  own; anything else would only leave an nftables table behind when the dump is not restored. */
+function chooseNetworkLock(n: Normalized): 'nftables' | 'skip' {
+  if (n.tcpEstablished) return 'nftables';
+  try {
+    return readlinkSync(`/proc/${n.pid}/ns/net`) === readlinkSync('/proc/self/ns/net') ? 'skip' : 'nftables';
+  } catch {
+    return 'nftables';
   }
 }
 

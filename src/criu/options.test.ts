@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { criu_cg_mode, criu_network_lock_method } from '../gen/criu/rpc_pb.js';
+import { isFieldSet } from '@bufbuild/protobuf';
+import { criu_cg_mode, criu_network_lock_method, criu_optsSchema } from '../gen/criu/rpc_pb.js';
 import { isCryoError } from '../errors/index.js';
 import { FIRST_INHERITED_FD, normalizeOptions } from './options.js';
 import type { DumpOptions, RestoreOptions } from './types.js';
@@ -50,7 +51,8 @@ test('defaults and mapping to criu_opts', () => {
   assert.equal(w.imagesDirFd, 9);
   assert.equal(w.pid, 42);
   assert.equal(w.logLevel, 4);
-  assert.equal(w.networkLock, criu_network_lock_method.NFTABLES);
+  assert.equal(isFieldSet(w, criu_optsSchema.field.networkLock), false, 'unset here: the client chooses for dumps');
+  assert.equal(normalizeOptions('dump', { pid: 1, imagesDir: '/i', networkLock: 'nftables' }).wire({ imagesDirFd: 3 }).networkLock, criu_network_lock_method.NFTABLES);
   assert.equal(w.tcpEstablished, true);
   assert.equal(w.manageCgroupsMode, criu_cg_mode.SOFT);
   assert.deepEqual(w.external, ['mnt[/a]:a']);

@@ -29,6 +29,10 @@ export interface Normalized {
   notify?: NotifyHandlers;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Explicit networkLock, or undefined: the client then picks one for the dump (client.ts). */
+  networkLock?: 'iptables' | 'nftables' | 'skip';
+  /** tcp_established requested (the network lock then matters). */
+  tcpEstablished: boolean;
   /** shell_job: on restore CRIU re-attaches the process to ITS OWN stdin terminal, so we pass ours. */
   shellJob: boolean;
   /** Features the kernel must have for this request (checked with FEATURE_CHECK). */
@@ -115,7 +119,8 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
 
   const needs: Normalized['needs'] = [];
   const n: Normalized = {
-    operation, imagesDir, workDir, logFile, inheritFds: [], needs, shellJob: false, wire: () => create(criu_optsSchema),
+    operation, imagesDir, workDir, logFile, inheritFds: [], needs, shellJob: false, tcpEstablished: false,
+    wire: () => create(criu_optsSchema),
   };
 
   let pid: number | undefined;
@@ -141,7 +146,8 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
     invalid('external', external, "give an array of CRIU external specs, e.g. ['mnt[/data]:data']");
   }
   const cg = oneOf(o, 'manageCgroupsMode', Object.keys(cgModes) as (keyof typeof cgModes)[]);
-  const lock = oneOf(o, 'networkLock', Object.keys(lockMethods) as (keyof typeof lockMethods)[]) ?? 'nftables';
+  const lock = oneOf(o, 'networkLock', Object.keys(lockMethods) as (keyof typeof lockMethods)[]);
+  if (lock !== undefined) n.networkLock = lock;
 
   const ps = o['pageServer'];
   if (ps !== undefined) {
@@ -203,6 +209,7 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
   };
 
   n.shellJob = flags.shellJob === true;
+  n.tcpEstablished = flags.tcpEstablished === true;
   n.wire = ({ imagesDirFd, workDirFd }) => {
     const w = create(criu_optsSchema, { imagesDirFd, logLevel, logFile });
     if (workDirFd !== undefined) w.workDirFd = workDirFd;
@@ -220,7 +227,8 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
     if (freezeTimeout !== undefined) w.timeout = freezeTimeout;
     if (external !== undefined) w.external = [...(external as string[])];
     if (cg !== undefined) w.manageCgroupsMode = cgModes[cg];
-    if (operation !== 'page-server') w.networkLock = lockMethods[lock];
+    // CRIU restores with the method recorded in the images; only a dump's choice matters.
+    if (n.networkLock !== undefined && operation !== 'page-server') w.networkLock = lockMethods[n.networkLock];
     if (trackMem !== undefined) w.trackMem = trackMem;
     if (parentImg !== undefined) w.parentImg = parentImg;
     if (lazyPages !== undefined) w.lazyPages = lazyPages;

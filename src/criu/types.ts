@@ -43,7 +43,10 @@ export interface CommonOptions {
   /** External resources, CRIU `--external` syntax (e.g. 'mnt[/path]:key', 'net[inode]:key'). */
   external?: string[];
   manageCgroupsMode?: 'soft' | 'full' | 'strict' | 'ignore';
-  /** How CRIU locks the network; default 'nftables' (iptables is often absent). */
+  /** How a dump locks the network. Default: 'nftables' when it matters (tcpEstablished, or the
+   *  tree has its own network namespace), else 'skip': a dump that is never restored leaves its
+   *  nftables table behind, and every leftover table slows later dumps and filters every packet.
+   *  A restore always uses the method recorded in the images. */
   networkLock?: 'iptables' | 'nftables' | 'skip';
   /** Seconds CRIU may spend freezing the tree (CRIU's own `--timeout`). */
   freezeTimeout?: number;
