@@ -22,9 +22,30 @@ const OWNER_FILE = 'lazy-pages.pid';
 export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestoreResult> {
   const n = normalizeLazyOptions(opts);
   const client = n.client ?? new CriuClient();
-  const features = await client.featureCheck();
   const workDir = n.workDir ?? mkdtempSync(join(tmpdir(), 'cryo-lazy-'));
-  if (!features.lazyPages) {
+  claimWorkDir(workDir);
+  const pin = n.checkpoint
+    ? await n.checkpoint.store.pin(n.checkpoint.id, `lazy restore${of(n)}: its memory pages are being served to the restored process`)
+    : undefined;
+  // The feature check (a criu run, ~0.1 s the first time per client) overlaps the server's start:
+  // both probe the kernel, and a server on a kernel without userfaultfd just fails.
+  const [feat, srv] = await Promise.allSettled([
+    client.featureCheck(),
+    startLazyPagesServer({
+      criuPath: client.criuPath,
+      imagesDir: n.restore.imagesDir,
+      workDir,
+      logLevel: n.restore.logLevel ?? 4,
+      ...where(n),
+    }),
+  ]);
+  const server = srv.status === 'fulfilled' ? srv.value : undefined;
+  if (feat.status === 'rejected' || !feat.value.lazyPages || !server) {
+    await server?.kill();
+    await pin?.release();
+    releaseWorkDir(workDir);
+    if (feat.status === 'rejected') throw feat.reason;
+    if (feat.value.lazyPages) throw (srv as PromiseRejectedResult).reason;
     const why = 'this kernel lacks userfaultfd (criu check --feature uffd-noncoop fails)';
     if (n.fallback !== 'eager') {
       throw new CryoError('CRYO_FEATURE_UNSUPPORTED', `lazy restore${of(n)} is not possible: ${why}`, {
@@ -36,29 +57,10 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
     }
     return eagerFallback(client, n, workDir, why);
   }
-
-  claimWorkDir(workDir);
-  const pin = n.checkpoint
-    ? await n.checkpoint.store.pin(n.checkpoint.id, `lazy restore${of(n)}: its memory pages are being served to the restored process`)
-    : undefined;
-  let server: LazyPagesServer;
-  try {
-    server = await startLazyPagesServer({
-      criuPath: client.criuPath,
-      imagesDir: n.restore.imagesDir,
-      workDir,
-      logLevel: n.restore.logLevel ?? 4,
-      ...where(n),
-    });
-  } catch (e) {
-    await pin?.release();
-    releaseWorkDir(workDir);
-    throw e;
-  }
   writeFileSync(join(workDir, OWNER_FILE), `${server.pid}\n`);
   n.onServerReady?.({ pid: server.pid, workDir, logPath: server.logPath });
 
-  const started = performance.now();
+  const restoreStarted = performance.now();
   let restore;
   try {
     restore = await client.restore({ ...n.restore, workDir, lazyPages: true });
@@ -82,7 +84,7 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
   }
   const restoredAt = performance.now();
 
-  const transfer = watchTransfer(n, server, restore.pid, started, restoredAt).then(async (outcome) => {
+  const transfer = watchTransfer(n, server, restore.pid, restoreStarted, restoredAt).then(async (outcome) => {
     await pin?.release().catch(() => undefined);
     releaseWorkDir(workDir);
     try {
