@@ -11,6 +11,7 @@ import { CryoError, isCryoError } from '../errors/index.js';
 import { isSideFile } from '../store/manifest.js';
 import type { CriuChoice } from './choose-options.js';
 import type { HookRunner } from './hooks.js';
+import { lazyRestore, type LazyRestoreOptions, type TransferOutcome } from '../lazy/index.js';
 
 /** Delays before each retry of a transient failure (a pid still held by a dying process). */
 export const RESTORE_RETRY_DELAYS_MS = [200, 400, 800];
@@ -30,6 +31,8 @@ export interface CriuRestoreInput {
   /** Told before each retry. */
   readonly onRetry?: (e: CriuError, delayMs: number, attempt: number) => void;
   readonly retryDelaysMs?: readonly number[];
+  /** Lazy restore (`--lazy`): memory follows from a supervised lazy-pages server; logs go to its work dir. */
+  readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady'> & { workDir: string };
 }
 
 /** What a successful restore gives. */
@@ -40,6 +43,8 @@ export interface CriuRestoreOutput {
   /** criu-restore.<n>.log of every attempt, in order. */
   readonly logs: string[];
   readonly criuMs: number;
+  /** Lazy restore: settles when every page has arrived (or the transfer failed). */
+  readonly transfer?: Promise<TransferOutcome>;
 }
 
 /** The next free n for criu-restore.<n>.log in dir. */
@@ -72,14 +77,15 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
   const logs: string[] = [];
   let criuMs = 0;
   for (let attempt = 1; ; attempt++) {
-    const n = nextLogNumber(i.dir);
+    const logDir = i.lazy?.workDir ?? i.dir;
+    const n = nextLogNumber(logDir);
     const logFile = `criu-restore.${n}.log`;
-    logs.push(join(i.dir, logFile));
+    logs.push(join(logDir, logFile));
     let exited: Promise<ExitStatus> | undefined;
     let hookError: CryoError | undefined;
     const started = performance.now();
     try {
-      const res = await i.client.restore({
+      const restoreOpts = {
         imagesDir: i.dir, logFile, ...(i.logLevel !== undefined ? { logLevel: i.logLevel } : {}), rstSibling: true,
         ...i.options, inheritFds: i.inheritFds,
         notify: {
@@ -101,16 +107,25 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
             }
           },
         },
-      });
+      };
+      let transfer: Promise<TransferOutcome> | undefined;
+      let res;
+      if (i.lazy) {
+        const l = await lazyRestore({ ...restoreOpts, ...i.lazy, client: i.client });
+        res = l.restore;
+        transfer = l.transfer;
+      } else {
+        res = await i.client.restore(restoreOpts);
+      }
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
-      return { pid: res.pid, exited: exited ?? i.watch(res.pid), attempts: attempt, logs, criuMs };
+      return { pid: res.pid, exited: exited ?? i.watch(res.pid), attempts: attempt, logs, criuMs, ...(transfer ? { transfer } : {}) };
     } catch (e) {
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
       if (hookError) {
         throw new CryoError('CRYO_HOOK_FAILED', `restore aborted: ${hookError.message}; the checkpoint is unchanged and no process was left running`, {
-          ...hookError.context, operation: 'restore', imagesDir: i.dir, logPath: join(i.dir, logFile),
+          ...hookError.context, operation: 'restore', imagesDir: i.dir, logPath: join(logDir, logFile),
         });
       }
       const delay = delays[attempt - 1];
