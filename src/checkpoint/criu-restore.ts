@@ -6,7 +6,7 @@
 
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { CriuError, type CriuClient, type ExitStatus } from '../criu/index.js';
+import { CriuError, type CriuClient, type ExitStatus, type RestoreOptions } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { isSideFile } from '../store/manifest.js';
 import type { CriuChoice } from './choose-options.js';
@@ -85,7 +85,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     let hookError: CryoError | undefined;
     const started = performance.now();
     try {
-      const restoreOpts = {
+      const restoreOpts: RestoreOptions = {
         imagesDir: i.dir, logFile, ...(i.logLevel !== undefined ? { logLevel: i.logLevel } : {}), rstSibling: true,
         ...i.options, inheritFds: i.inheritFds,
         notify: {
