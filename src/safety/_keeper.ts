@@ -21,13 +21,14 @@ const source = String.raw`
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-/* keeper [--file PATH] [--port N|--listen] [--exit-if PATH] [--exit-code N] [--mib N] [--interval-ms N] */
+/* keeper [--setsid] [--file PATH] [--port N|--listen] [--exit-if PATH] [--exit-code N] [--mib N] [--interval-ms N] */
 int main(int argc, char **argv) {
   const char *file = NULL, *flag = NULL;
   int port = -1, code = 3, interval = 50;
   long mib = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--listen")) { port = 0; continue; }
+    if (!strcmp(argv[i], "--setsid")) { setsid(); continue; }
     if (i + 1 >= argc) return 2;
     if (!strcmp(argv[i], "--file")) file = argv[++i];
     else if (!strcmp(argv[i], "--port")) port = atoi(argv[++i]);
@@ -57,7 +58,7 @@ int main(int argc, char **argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   char ready[64];
-  int n = snprintf(ready, sizeof ready, "ready port=%d\n", actual);
+  int n = snprintf(ready, sizeof ready, "ready pid=%d port=%d\n", getpid(), actual);
   if (write(3, ready, n) == n) close(3);
   for (long tick = 1;; tick++) {
     struct stat st;

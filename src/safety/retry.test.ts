@@ -5,13 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriuError, processState } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { client, checkpoint, stillVerifies } from './_checkpoint.js';
-import { killRestoredAfter, startKeeper, tempDir } from './_keeper.js';
-import { backoffDelay, isTransientFailure, withRetry, type AttemptInfo } from './index.js';
+import { keeperBinary, killRestoredAfter, startKeeper, tempDir } from './_keeper.js';
+import { backoffDelay, isTransientFailure, runPreflight, withRetry, type AttemptInfo } from './index.js';
 
 const transientError = () => new CriuError('CRYO_PID_IN_USE', 'pid taken', { operation: 'restore' }, {
   code: 'CRYO_PID_IN_USE', cause: 'zombie', action: 'retry', transient: true, matched: "Can't fork for 1: File exists",
@@ -92,4 +93,39 @@ test('a non-transient failure (a file deleted) is tried exactly once', async (t)
   assert.equal(calls, 1);
   assert.deepEqual(seen.map((a) => [a.attempt, a.transient, a.nextDelayMs]), [[1, false, undefined]]);
   assert.ok(await stillVerifies(cp));
+});
+
+test('real transient failure: the dumped process lingers as a zombie of a parent that reaps it late', async (t) => {
+  const dir = tempDir(t);
+  const out = openSync(join(dir, 'out.log'), 'a');
+  // keeper's parent becomes `sleep 2`, which never reaps it: once CRIU kills keeper, its pid stays
+  // held by a zombie until sleep exits and init reaps the orphan.
+  const sh = spawn('sh', ['-c', `"${keeperBinary()}" --setsid & exec sleep 2`], { detached: true, stdio: ['ignore', out, out, 'pipe'] });
+  closeSync(out);
+  const shGone = new Promise((r) => sh.once('exit', r));
+  t.after(async () => { try { process.kill(sh.pid!, 'SIGKILL'); } catch { /* gone */ } await shGone; });
+  const line = await new Promise<string>((resolve) => {
+    let got = '';
+    (sh.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => { got += d.toString(); if (got.includes('\n')) resolve(got); });
+  });
+  (sh.stdio[3] as unknown as { destroy(): void }).destroy();
+  const pid = Number(/pid=(\d+)/.exec(line)?.[1]);
+  const img = join(dir, 'img');
+  await client.dump({ pid, imagesDir: img });
+  assert.equal(processState(pid), 'Z', 'killed by CRIU, not reaped by its parent');
+
+  const pre = await runPreflight(img, { skip: ['cpu'] });
+  const item = pre.checks.find((c) => c.id === 'pids')?.items[0];
+  assert.equal(item?.code, 'CRYO_PID_IN_USE');
+  assert.equal(item?.transient, true);
+  assert.match(item?.problem ?? '', new RegExp(`zombie until its parent sleep \\(pid ${sh.pid}\\) reaps it`));
+
+  const seen: AttemptInfo[] = [];
+  const r = await withRetry((attempt) => client.restore({ imagesDir: img, logFile: `criu-restore-${attempt}.log` }), {
+    attempts: 14, baseDelayMs: 150, maxDelayMs: 600, onAttempt: (a) => seen.push(a),
+  });
+  killRestoredAfter(t, r.pid);
+  assert.equal(r.pid, pid);
+  assert.ok(seen.length >= 1 && isCryoError(seen[0]?.error, 'CRYO_PID_IN_USE'));
+  assert.match(processState(r.pid) ?? 'gone', /^[RS]$/);
 });
