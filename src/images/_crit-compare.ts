@@ -171,8 +171,25 @@ export function compareImage(ours: DecodedImage, crit: { magic: string; entries:
     if (extra === undefined) {
       if (payload && payload.length > 0) diffs.push(`${path}: cryo has ${payload.length} payload bytes, crit none`);
     } else if (typeof extra === 'string') {
-      if (!payload?.equals(Buffer.from(extra, 'base64'))) diffs.push(`${path}: payload differs from crit's extra`);
-    } else if (extra && typeof extra === 'object' && !Array.isArray(extra) && 'inq' in extra) {
+      // crit reads `size` bytes after every shm entry; when the contents live in pages images there are none.
+      const want = Buffer.from(extra, 'base64');
+      const got = ours.type === 'IPCNS_SHM' && !payload ? Buffer.alloc(0) : payload;
+      if (!got?.equals(want)) diffs.push(`${path}: payload differs from crit's extra`);
+    } else if (Array.isArray(extra) && ours.type === 'IPCNS_SEM') {
+      // crit: the semaphore values as u16 numbers; cryo: the raw bytes, padded to 8.
+      const values = payload ? [...Array(extra.length).keys()].map((k) => payload.readUInt16LE(k * 2)) : [];
+      if (JSON.stringify(values) !== JSON.stringify(extra)) diffs.push(`${path}: semaphores cryo ${JSON.stringify(values)} crit ${JSON.stringify(extra)}`);
+    } else if (Array.isArray(extra) && ours.type === 'IPCNS_MSG') {
+      // crit: [message, base64 data, message, base64 data ...]; cryo: framed children + padded payloads.
+      const kids = e.children ?? [];
+      if (kids.length * 2 !== extra.length) diffs.push(`${path}: cryo has ${kids.length} queued messages, crit ${extra.length / 2}`);
+      kids.forEach((k, n) => {
+        diffs.push(...compareMessage(k.message, extra[n * 2]!, schemaOf(k.message.$typeName), r, `${path}.msg[${n}]`));
+        const size = Number((k.message as unknown as { msize: number }).msize);
+        const data = k.payload ? Buffer.from(bytes.subarray(k.payload.offset, k.payload.offset + size)) : Buffer.alloc(0);
+        if (!data.equals(Buffer.from(extra[n * 2 + 1] as string, 'base64'))) diffs.push(`${path}.msg[${n}]: data differs`);
+      });
+    } else if (extra !== null && typeof extra === 'object' && !Array.isArray(extra) && 'inq' in extra) {
       const q = extra as { inq: string; outq: string };
       const want = Buffer.concat([Buffer.from(q.inq, 'base64'), Buffer.from(q.outq, 'base64')]);
       if (!payload?.equals(want)) diffs.push(`${path}: tcp queue payload differs from crit's extra`);

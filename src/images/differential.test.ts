@@ -57,6 +57,7 @@ test('decoder agrees with crit on real checkpoints, field by field', { skip: can
   started.push(plain);
   const d1 = join(tmp, 'd1');
   await criuDump(plain.pid, d1, ['--file-locks']);
+  await run(criuPath(), ['cpuinfo', 'dump', '-D', d1, '-o', 'cpuinfo.log']); // cpuinfo.img
 
   // 2. The same under tini in its own pid and ipc namespaces (dumped by tini's host pid), plus an
   //    established TCP connection with queued data (tcp-stream images).
@@ -79,7 +80,7 @@ test('decoder agrees with crit on real checkpoints, field by field', { skip: can
   assert.deepEqual(diffs, [], `cryo and crit disagree:\n${diffs.slice(0, 40).join('\n')}`);
   for (const type of ['INVENTORY', 'PSTREE', 'CORE', 'IDS', 'MM', 'PAGEMAP', 'FILES', 'FDINFO', 'FS', 'TTY_INFO',
     'REMAP_FPATH', 'GHOST_FILE', 'SECCOMP', 'TIMENS', 'STATS', 'PIPES_DATA', 'FIFO_DATA', 'SK_QUEUES', 'FILE_LOCKS',
-    'MEMFD_INODE', 'TCP_STREAM', 'IPC_VAR', 'UTSNS']) {
+    'MEMFD_INODE', 'TCP_STREAM', 'IPC_VAR', 'UTSNS', 'IPCNS_SHM', 'IPCNS_SEM', 'IPCNS_MSG', 'CPUINFO']) {
     assert.ok(seen.has(type), `no ${type} image was compared (seen: ${[...seen].join(' ')})`);
   }
   assert.ok(existsSync(join(d2, 'stats-restore')), 'restore wrote stats-restore');

@@ -1,8 +1,10 @@
 /* Test workload for the image decoder: holds one of each kind of file CRIU records (threads, a
  * child process, pipes with unread data, a fifo, a socketpair, a listening TCP socket, a bound UDP
  * socket, a file at an offset, a deleted file, a file lock, eventfd, epoll, signalfd, timerfd,
- * memfd, a pty pair, an inotify watch, timers, a signal handler and a pending signal; with a second argument "tcp" also an established TCP connection to itself
- * with unread data both ways), then prints "ready <port>" on stdout and waits to be dumped. */
+ * memfd, a pty pair, an inotify watch, timers, a signal handler and a pending signal). With a
+ * second argument "tcp" also an established TCP connection to itself with unread data both ways,
+ * and System V shared memory, a semaphore set and a message queue (these need the job's own IPC
+ * namespace). Then prints "ready <port>" on stdout and waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,6 +18,10 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/time.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -47,6 +53,19 @@ int main(int argc, char **argv) {
     if (connect(c, (struct sockaddr *)&a, sizeof a)) return 1;
     int s = accept(tcp, NULL, NULL);
     if (s < 0 || write(c, "to server", 9) != 9 || write(s, "to client", 9) != 9) return 1;
+
+    int shm = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+    char *shmp = shmat(shm, NULL, 0);
+    if (shm < 0 || shmp == (void *)-1) return 1;
+    strcpy(shmp, "shared memory");
+    int sem = semget(IPC_PRIVATE, 3, IPC_CREAT | 0600);
+    if (sem < 0 || semctl(sem, 1, SETVAL, 42)) return 1;
+    int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    struct { long type; char text[16]; } msg = { 1, "first message" };
+    if (q < 0 || msgsnd(q, &msg, 14, 0)) return 1;
+    msg.type = 2;
+    strcpy(msg.text, "second");
+    if (msgsnd(q, &msg, 7, 0)) return 1;
   }
   int udp = socket(AF_INET6, SOCK_DGRAM, 0);
   struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
