@@ -105,7 +105,7 @@ async function main() {
     const { store, info, commitMs } = await makeCheckpoint1G(tmp);
     const bytes = info.bytes;
     const files = readdirSync(info.dir).filter((n) => n !== 'manifest.json');
-    const res = { cryoExport: [], rawExport: [], cryoImport: [], rawImport: [], rawImportSync: [], exportRss: [], importRss: [] };
+    const res = { cryoExport: [], cryoExportNoVerify: [], rawExport: [], rawExportSync: [], cryoImport: [], rawImport: [], rawImportSync: [], exportRss: [], importRss: [] };
     const archive = join(tmp, 'cp.tar.zst');
     const rawArchive = join(tmp, 'raw.tar.zst');
     for (let r = 0; r <= rounds; r++) {
@@ -116,6 +116,15 @@ async function main() {
         const e = who === 'cryo'
           ? await timed('/usr/bin/time', ['-v', process.execPath, cryo, 'export', info.dir, '-o', archive, '--compress', 'zstd', '--level', '3'])
           : await sh(`tar -c -C '${info.dir}' ${files.map((f) => `'${f}'`).join(' ')} manifest.json | zstd -q -T0 -3 -c > '${rawArchive}'`);
+        if (who === 'cryo') {
+          const archive2 = join(tmp, 'cp-nv.tar.zst');
+          const nv = await timed(process.execPath, [cryo, 'export', info.dir, '-o', archive2, '--no-verify']);
+          rmSync(archive2, { force: true });
+          if (r > 0) res.cryoExportNoVerify.push(nv.ms);
+        } else {
+          const s = await sh(`sync -f '${rawArchive}'`);
+          if (r > 0) res.rawExportSync.push(e.ms + s.ms);
+        }
         const target = join(tmp, `in-${who}-${r}`);
         let i;
         if (who === 'cryo') {
@@ -157,10 +166,12 @@ Targets: throughput >= 80% of the raw pipeline, cryo's peak RSS < 200 MiB.
 | operation | cryo (ms) | raw (ms) | cryo MiB/s | raw MiB/s | cryo / raw throughput |
 | --- | ---: | ---: | ---: | ---: | ---: |
 | export | ${m.cryoExport.toFixed(0)} | ${m.rawExport.toFixed(0)} | ${mibs(m.cryoExport)} | ${mibs(m.rawExport)} | ${(ratioE * 100).toFixed(0)}% |
+| export, raw followed by \`sync\` (cryo fsyncs the archive) | ${m.cryoExport.toFixed(0)} | ${m.rawExportSync.toFixed(0)} | ${mibs(m.cryoExport)} | ${mibs(m.rawExportSync)} | ${((m.rawExportSync / m.cryoExport) * 100).toFixed(0)}% |
+| export \`--no-verify\` (no hashing) | ${m.cryoExportNoVerify.toFixed(0)} | ${m.rawExport.toFixed(0)} | ${mibs(m.cryoExportNoVerify)} | ${mibs(m.rawExport)} | ${((m.rawExport / m.cryoExportNoVerify) * 100).toFixed(0)}% |
 | import | ${m.cryoImport.toFixed(0)} | ${m.rawImport.toFixed(0)} | ${mibs(m.cryoImport)} | ${mibs(m.rawImport)} | ${(ratioI * 100).toFixed(0)}% |
 | import, raw followed by \`sync\` | ${m.cryoImport.toFixed(0)} | ${m.rawImportSync.toFixed(0)} | ${mibs(m.cryoImport)} | ${mibs(m.rawImportSync)} | ${((m.rawImportSync / m.cryoImport) * 100).toFixed(0)}% |
 
-- export: ${verdict(ratioE >= 0.8)} (${(ratioE * 100).toFixed(0)}% of raw)
+- export: ${verdict(ratioE >= 0.8)} (${(ratioE * 100).toFixed(0)}% of raw; cryo hashes every file and fsyncs the archive, raw does neither)
 - import: ${verdict(ratioI >= 0.8)} (${(ratioI * 100).toFixed(0)}% of raw; cryo fsyncs, raw does not)
 - peak RSS of the cryo process (VmHWM): export ${(Math.max(...res.exportRss) / 1024).toFixed(0)} MiB, import ${(Math.max(...res.importRss) / 1024).toFixed(0)} MiB: ${verdict(maxRss < 200)} (zstd runs as its own process)
 - committing the dump into the store (hash + fsync of every file, cpuinfo, manifest, rename): ${commitMs} ms

@@ -199,11 +199,12 @@ test('a crash (SIGKILL) at a random moment of an import leaves a complete checkp
   `;
   for (let round = 0; round < 6; round++) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', worker], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => child.once('exit', r)); // before anything: it may finish first
     t.after(() => child.kill('SIGKILL'));
     await waitForOutput(child, 'importing');
     await new Promise((r) => setTimeout(r, Math.random() * 500));
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     const store = await CheckpointStore.open({ root });
     assert.deepEqual(readdirSync(store.ingestRoot), [], 'ingest cleaned on open');
     for (const c of await store.list()) {

@@ -10,6 +10,8 @@ export interface ExportOptions {
   readonly compress?: string;
   /** Compression level; default zstd 3, gzip 6. */
   readonly level?: number;
+  /** Hash every file and compare with the manifest while exporting (default true; import always verifies). */
+  readonly verify?: boolean;
   readonly onProgress?: OnProgress;
 }
 
@@ -17,6 +19,7 @@ export interface ExportOptions {
 export interface NormalExportOptions {
   readonly compress: Compression;
   readonly level: number;
+  readonly verify: boolean;
   readonly onProgress?: OnProgress;
 }
 
@@ -31,5 +34,5 @@ export function normaliseExportOptions(o: ExportOptions): NormalExportOptions {
   if (compress !== 'none' && (!Number.isInteger(level) || level < lim.min || level > lim.max)) {
     throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`level\` ${JSON.stringify(o.level)}: ${compress} levels are ${lim.min} to ${lim.max}`);
   }
-  return { compress, level, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  return { compress, level, verify: o.verify ?? true, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }

@@ -66,7 +66,7 @@ export async function exportCheckpoint(dir: string, out: string, options: Export
     // The sink may fail first (zstd died, disk full): then stop feeding it at once.
     sinkResult = sink.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     await Promise.race([
-      writeEntries(pack, dir, manifest, text, opts.onProgress),
+      writeEntries(pack, dir, manifest, text, opts.verify, opts.onProgress),
       sinkResult.then((e) => {
         if (e) throw e;
       }),
@@ -97,8 +97,15 @@ export async function exportCheckpoint(dir: string, out: string, options: Export
   }
 }
 
-/** Adds manifest.json, then every file of the manifest, hashing each as it streams. */
-async function writeEntries(pack: tar.Pack, dir: string, manifest: Manifest, manifestText: string, onProgress: ExportOptions['onProgress']): Promise<void> {
+/** Adds manifest.json, then every file of the manifest, checking sizes and (verify) hashes as it streams. */
+async function writeEntries(
+  pack: tar.Pack,
+  dir: string,
+  manifest: Manifest,
+  manifestText: string,
+  verify: boolean,
+  onProgress: ExportOptions['onProgress'],
+): Promise<void> {
   const mtime = new Date(manifest.createdAt);
   await new Promise<void>((resolve, reject) => {
     pack.entry({ name: MANIFEST_NAME, mode: 0o644, mtime }, manifestText, (err) => (err ? reject(err) : resolve()));
@@ -129,13 +136,13 @@ async function writeEntries(pack: tar.Pack, dir: string, manifest: Manifest, man
         if (bytesRead === 0) break;
         if (size + bytesRead > f.size) break; // grew: reported below without corrupting the tar
         const chunk = buf.subarray(0, bytesRead);
-        hash.update(chunk);
+        if (verify) hash.update(chunk);
         size += bytesRead;
         done += bytesRead;
         if (!entry.write(chunk)) await once(entry, 'drain');
         onProgress?.({ phase: 'export', bytes: done, totalBytes: manifest.totals.bytes, file: f.path });
       }
-      if (size !== f.size || hash.digest('hex') !== f.sha256) {
+      if (size !== f.size || (verify && hash.digest('hex') !== f.sha256)) {
         throw new CryoError(
           'CRYO_CHECKPOINT_CORRUPT',
           `cannot export checkpoint ${manifest.id}: ${f.path} differs from its manifest (${size !== f.size ? `size ${size}, expected ${f.size}` : 'SHA-256 differs'})`,

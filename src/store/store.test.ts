@@ -129,8 +129,9 @@ test('a pinned checkpoint is never removed, also when another process holds the 
   t.after(() => holder.kill('SIGKILL'));
   await waitForOutput(holder, 'pinned');
   await assert.rejects(store.remove(info.id), (e) => isCryoError(e, 'CRYO_CHECKPOINT_PINNED') && /lazy-pages transfer/.test(e.message));
+  const gone = once(holder, 'exit');
   holder.kill('SIGKILL');
-  await once(holder, 'exit');
+  await gone;
   // The holder is gone: its pin lapses.
   const r = await store.remove(info.id);
   assert.ok(r.bytes > 0);
@@ -163,11 +164,12 @@ test('a crash (SIGKILL) at a random moment of a commit leaves a complete checkpo
   let sawComplete = 0;
   for (let round = 0; round < 6; round++) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', worker], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit'); // before anything: it may finish before the kill
     t.after(() => child.kill('SIGKILL'));
     await waitForOutput(child, 'writing');
     await new Promise((r) => setTimeout(r, Math.random() * 400));
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    await exited;
     const store = await CheckpointStore.open({ root });
     assert.deepEqual(readdirSync(store.ingestRoot), [], 'ingest cleaned on open');
     for (const c of await store.list()) {
