@@ -3,9 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
@@ -111,112 +109,37 @@ test('cryod end to end', async (t) => {
     assert.match(a.stderr, /CRYO_INVALID_STATE: cannot attach to job forty-two: it is exited/);
     const dup = await d.cli(['run', '--name', 'forty-two', '--json', '--', 'true']);
     assert.equal(json<ErrJson>(dup.stderr).error.code, 'CRYO_JOB_NAME_IN_USE');
-    const dump = await api.checkpoints.dump({ job: 'forty-two' }).catch((x: unknown) => x);
-    assert.equal((dump as { code?: string }).code, 'CRYO_UNIMPLEMENTED');
+    // Dumping an exited job: refused by the state machine (or, in a cryod without the checkpoint
+    // flow, not implemented).
+    const dump = await api.checkpoints.dump({ job: 'forty-two' }).catch((x: unknown) => x) as { code?: string; message?: string };
+    assert.ok(dump.code === 'CRYO_INVALID_STATE' || dump.code === 'CRYO_UNIMPLEMENTED', String(dump.message));
+    if (dump.code === 'CRYO_INVALID_STATE') assert.equal(dump.message, 'cannot dump job forty-two: it is exited (code 42)');
   });
 
   await t.test('invalid input is refused with CRYO_INVALID_OPTION / CRYO_SPAWN_FAILED', async () => {
-    for (const name of ['-bad', 'has space', 'x'.repeat(80), 'a/b', '']) {
-      const r = await d.cli(['run', '--name', name, '--json', '--', 'true']);
-      if (name === '') continue; // empty means "pick a name"
-      assert.equal(json<ErrJson>(r.stderr).error.code, 'CRYO_INVALID_OPTION', `name ${JSON.stringify(name)}: ${r.stderr}`);
+    // Names are validated by cryod (API), and the CLI shows the same error.
+    for (const name of ['-bad', 'has space', 'x'.repeat(80), 'a/b', '0123456789ab']) {
+      const e = await api.jobs.run({ command: ['true'], name, cwd: '/' }).catch((x: unknown) => x) as { code?: string };
+      assert.equal(e.code, 'CRYO_INVALID_OPTION', `name ${JSON.stringify(name)}`);
     }
-    const nf = await d.cli(['run', '--json', '--', 'no-such-command-xyz']);
+    for (const bad of [{ command: [] }, { command: ['true'], cwd: 'relative' }, { command: ['true'], cwd: '/no/such/dir' },
+      { command: ['true'], env: { '1X': '2' } }, { command: ['true'], logFile: 'rel.log' }, { command: ['a\0b'] }]) {
+      const e = await api.jobs.run({ cwd: '/', ...bad }).catch((x: unknown) => x) as { code?: string };
+      assert.ok(e.code === 'CRYO_INVALID_OPTION' || e.code === 'CRYO_SPAWN_FAILED', `${JSON.stringify(bad)}: ${String(e.code)}`);
+    }
+    const [badName, nf, badSig, missing] = await Promise.all([
+      d.cli(['run', '--name', 'has space', '--json', '--', 'true']),
+      d.cli(['run', '--json', '--', 'no-such-command-xyz']),
+      d.cli(['kill', 'forty-two', '--signal', 'SIGNOPE', '--json']),
+      d.cli(['wait', 'nobody-here', '--json']),
+    ]);
+    assert.equal(json<ErrJson>(badName.stderr).error.code, 'CRYO_INVALID_OPTION');
     assert.equal(json<ErrJson>(nf.stderr).error.code, 'CRYO_SPAWN_FAILED');
     assert.match(json<ErrJson>(nf.stderr).error.message, /no-such-command-xyz/);
-    const badSig = await d.cli(['kill', 'forty-two', '--signal', 'SIGNOPE', '--json']);
     assert.equal(json<ErrJson>(badSig.stderr).error.code, 'CRYO_INVALID_OPTION');
-    const badEnv = await d.cli(['run', '--env', '1X=2', '--json', '--', 'true']);
-    assert.equal(json<ErrJson>(badEnv.stderr).error.code, 'CRYO_INVALID_OPTION');
-    const missing = await d.cli(['wait', 'nobody-here', '--json']);
     assert.equal(json<ErrJson>(missing.stderr).error.code, 'CRYO_JOB_NOT_FOUND');
     // The daemon is still fine.
     assert.equal((await d.cli(['ps'])).code, 0);
-  });
-
-  await t.test('garbage on the socket never crashes the daemon', async () => {
-    for (const payload of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.alloc(4096, 0xff),
-      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04\x08\x00\x00\x00\x00\x00garbage')]) {
-      await new Promise<void>((resolve) => {
-        const s = net.connect(d.socket, () => s.end(payload));
-        s.on('error', () => resolve());
-        s.on('close', () => resolve());
-        s.resume();
-      });
-    }
-    assert.equal(d.proc.exitCode, null);
-    assert.equal((await d.cli(['ps'])).code, 0);
-  });
-
-  await t.test('--log FILE appends output to the file (O_APPEND), no FIFOs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cryo-log-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'job.log');
-    const r = await d.cli(['run', '--name', 'filed', '--log', file, '--json', '--', 'sh', '-c', 'echo one; echo two >&2; sleep 0.1']);
-    assert.equal(r.code, 0, r.stderr);
-    const job = json<JobJson>(r.stdout);
-    assert.equal(job.io, 'file');
-    assert.ok(job.stdio.some((s) => s.fd === 1 && s.target === file));
-    assert.equal((await d.cli(['wait', 'filed'])).code, 0);
-    assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n');
-    assert.equal((await d.cli(['logs', 'filed'])).stdout, 'one\ntwo\n');
-  });
-
-  await t.test('--no-pidns runs with host pids in its own session', async () => {
-    const r = await d.cli(['run', '--no-pidns', '--name', 'hostpid', '--json', '--', 'sh', '-c', 'echo pid=$$; exec sleep 1000']);
-    const job = json<JobJson>(r.stdout);
-    assert.equal(job.mode, 'host');
-    const out = await waitForOutput(api, 'hostpid', 'pid=');
-    assert.match(out, new RegExp(`pid=${job.rootPid}\\b`));
-    const stat = readFileSync(`/proc/${job.rootPid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    assert.equal(Number(f[3]), job.rootPid, 'session id is its own pid');
-    await d.cli(['kill', 'hostpid']);
-    assert.equal((await d.cli(['wait', 'hostpid'])).code, 143);
-  });
-
-  await t.test('manage adopts a foreign process; its exit code is unknown (lost)', async () => {
-    const { spawn } = await import('node:child_process');
-    const p = spawn('sleep', ['1000'], { stdio: 'ignore' });
-    t.after(() => p.kill('SIGKILL'));
-    const r = await d.cli(['manage', '--pid', String(p.pid), '--name', 'adopted', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const job = json<JobJson>(r.stdout);
-    assert.equal(job.mode, 'managed');
-    assert.equal(job.rootPid, p.pid);
-    assert.match((await d.cli(['ps'])).stdout, /adopted\s+running/);
-    const bad = await d.cli(['manage', '--pid', '999999999', '--json']);
-    assert.equal(json<ErrJson>(bad.stderr).error.code, 'CRYO_PID_NOT_FOUND');
-    p.kill('SIGKILL');
-    const w = await d.cli(['wait', 'adopted', '--json']);
-    assert.equal(w.code, 1);
-    assert.match(w.stderr, /CRYO_EXIT_CODE_UNKNOWN/);
-    assert.equal((await getJob(api, 'adopted')).state, JobState.LOST);
-  });
-
-  await t.test('events streams lifecycle events live', async () => {
-    const abort = new AbortController();
-    const seen: string[] = [];
-    const stream = (async () => {
-      try {
-        // replay: stored events first, so nothing is missed whenever the stream becomes live.
-        for await (const e of api.events.events({ replay: true }, { signal: abort.signal })) {
-          if (e.jobName === 'evt') seen.push(e.type);
-          if (e.type === 'job.removed' && e.jobName === 'evt') return;
-        }
-      } catch {
-        // aborted
-      }
-    })();
-    await d.cli(['run', '--name', 'evt', '--', 'sh', '-c', 'read x; exit 3']);
-    assert.equal((await d.cli(['attach', 'evt'], { input: 'x\n' })).code, 3);
-    await d.cli(['rm', 'evt']);
-    await Promise.race([stream, new Promise((r) => setTimeout(r, 10_000))]);
-    abort.abort();
-    assert.deepEqual(seen, ['job.created', 'job.started', 'job.exited', 'job.removed']);
-    const cli = await d.cli(['events', '--replay', '--json', '--job', 'sleeper'], { timeoutMs: 3000 });
-    const types = cli.stdout.trim().split('\n').filter(Boolean).map((l) => json<{ type: string }>(l).type);
-    assert.deepEqual(types.slice(0, 4), ['job.created', 'job.started', 'job.signaled', 'job.killed']);
   });
 
   await t.test('no zombies under cryod or the test', () => {

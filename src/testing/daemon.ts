@@ -32,7 +32,9 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
   const socket = join(dir, 'cryod.sock');
   const dataDir = join(dir, 'data');
   const proc = spawn(process.execPath, [cryoBin, 'daemon', '--socket', socket, '--data-dir', dataDir, '--log-level', 'debug'], {
-    env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'],
+    // The same Node flags as packaging/cryod.service (a small young generation keeps RSS low).
+    env: { ...process.env, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=1`.trim(), ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   proc.stderr.setEncoding('utf8');
