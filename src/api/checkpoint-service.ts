@@ -66,6 +66,7 @@ export function checkpointService(ctx: FlowContext): ServiceImpl<typeof Checkpoi
       const r = await restoreCheckpoint(ctx, {
         ref: req.checkpoint || req.job, name: req.name || undefined, copies: req.copies || 1, io, logFile: req.logFile || undefined,
         noVerify: req.noVerify, hooks: h.hooks, hookTimeoutMs: h.timeoutMs,
+        lazy: req.lazy, ...(req.lazyFallbackEager ? { lazyFallback: 'eager' as const } : {}),
       });
       return {
         jobs: r.jobs.map(jobToProto), durationMs: BigInt(Math.round(r.durationMs)), checkpoint: r.checkpoint, notes: r.notes,

@@ -10,8 +10,9 @@
 //   record   - the restore in the checkpoint's history, events.
 // A failed restore leaves the checkpoint untouched and the job as it was (or no new job at all).
 
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import type { TransferOutcome } from '../lazy/index.js';
 import { readDumpRecord } from '../criu/dump-record.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
@@ -34,6 +35,10 @@ export interface RestoreRequestOpts {
   readonly io?: 'attachable' | 'file' | undefined;
   readonly logFile?: string | undefined;
   readonly noVerify?: boolean;
+  /** Lazy restore: the process runs at once, its memory follows from a lazy-pages server. */
+  readonly lazy?: boolean;
+  /** With lazy: restore eagerly instead when the kernel lacks userfaultfd. */
+  readonly lazyFallback?: 'eager';
   readonly hooks: readonly HookSpec[];
   readonly hookTimeoutMs: number;
 }
@@ -118,6 +123,8 @@ export interface RestoreIntoJob {
   readonly logFile: string | undefined;
   /** The job was made for this restore: drop it on failure (else return it to its state). */
   readonly created?: boolean;
+  readonly lazy?: boolean | undefined;
+  readonly lazyFallback?: 'eager' | undefined;
 }
 
 /** Steps prepare-restore-adopt for one job; returns the restored root pid and details. */
@@ -152,6 +159,14 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     const r = await criuRestore({
       client: ctx.criu, dir: o.dir, options: dumpOptions(o.dir, o.meta), inheritFds: plan.inheritFds, hooks, logLevel: ctx.criuLogLevel,
       watch: (pid) => watchChild(pid),
+      // Lazy: a work dir per job (so per copy) for the lazy-pages socket and logs; the checkpoint
+      // stays pinned until the last page has arrived.
+      ...(o.lazy ? {
+        lazy: {
+          workDir: lazyWorkDir(j.jobDir), job: j.name, ...(o.lazyFallback ? { fallback: o.lazyFallback } : {}),
+          ...(o.checkpointId ? { checkpoint: { id: o.checkpointId, store: ctx.store } } : {}),
+        },
+      } : {}),
       onNotify: (script, pid) => ctx.jobs.emit(j, 'criu.notify', `CRIU ${script}${pid ? ` (pid ${pid})` : ''}`, { checkpoint: o.checkpointId ?? null, script, pid: pid ?? null }),
       onRetry: (e, delay, attempt) => {
         notes.push(`attempt ${attempt} failed (${e.code}: ${e.message}); retried after ${delay} ms`);
@@ -166,9 +181,13 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     j = ctx.jobs.setState(j.id, 'running', {
       io, logFile: io === 'file' ? (logFile as string) : j.logFile, stdio: readStdio(r.pid), startedAt: Date.now(), finishedAt: null,
       exitCode: null, signal: null, sentSignals: [], error: null,
-      note: `restored from ${o.checkpointId ?? o.dir}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`,
+      note: `restored from ${o.checkpointId ?? o.dir}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.transfer ? '; pages: transferring' : ''}`,
     }, `job ${j.name} restored from ${o.checkpointId ?? o.dir} (pid ${r.pid}, ${Math.round(r.criuMs)} ms in CRIU)`);
     ctx.jobs.emit(j, 'job.restored', `job ${j.name} restored (pid ${r.pid})`, { checkpoint: o.checkpointId ?? null, pid: r.pid, attempts: r.attempts, logs: r.logs });
+    if (r.transfer) {
+      notes.push(`${j.name}: running before its memory arrived; pages follow in the background (\`cryo ps\` shows "pages: complete" when done)`);
+      void r.transfer.then((t) => transferDone(ctx, j.id, o.checkpointId ?? o.dir, t));
+    }
     if (o.checkpointId) {
       ctx.records.addRestore(o.checkpointId, {
         at: Date.now(), jobId: j.id, jobName: j.name, pid: r.pid, attempts: r.attempts, durationMs: Math.round(performance.now() - started), logs: r.logs, outcome: 'restored',
@@ -192,6 +211,32 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     }
     throw e;
   }
+}
+
+/** Where a lazy restore of this job keeps its lazy-pages socket and logs. */
+function lazyWorkDir(jobDir: string): string {
+  const d = join(jobDir, 'lazy-restore');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** The background page transfer of a lazy restore ended: job note ("pages: ...") and event. */
+function transferDone(ctx: FlowContext, jobId: string, from: string, t: TransferOutcome): void {
+  const pages = t.pages ? `${t.pages.transferred} of ${t.pages.total} pages` : 'pages';
+  const what = t.ok
+    ? `pages: complete (${pages} in ${Math.round(t.afterRestoreMs)} ms after the restore)`
+    : `pages: transfer FAILED (${pages}); ${t.fate?.text ?? ''}`;
+  let job: JobRecord | null = null;
+  try {
+    job = ctx.jobs.resolve(jobId);
+    job = ctx.jobs.setState(job.id, job.state, { note: `restored from ${from}; ${what}` }, `job ${job.name}: ${what}`);
+  } catch {
+    // the job was removed meanwhile: the event still tells
+  }
+  ctx.jobs.emit(job, 'restore.transfer-done', t.ok ? `job ${job?.name ?? jobId}: all memory pages arrived` : (t.error?.message ?? what), {
+    checkpoint: from, ok: t.ok, pages: t.pages ?? null, durationMs: Math.round(t.durationMs), afterRestoreMs: Math.round(t.afterRestoreMs),
+    code: t.error?.code ?? null, fate: t.fate?.kind ?? null,
+  });
 }
 
 /** A free default name for a restored copy: <job>-r1, <job>-r2, ... */
@@ -258,7 +303,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
       try {
         const r = await restoreIntoJob(ctx, {
           jobId, dir: cp.dir, meta: cp.meta, ...(cp.record ? { checkpointId: cp.id } : {}), hooks: req.hooks, hookTimeoutMs: req.hookTimeoutMs,
-          io: req.io, logFile: req.logFile, created,
+          io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback,
         });
         jobs.push(r.job);
         notes.push(...r.notes);

@@ -17,10 +17,16 @@ export function register(program: Command): void {
       const { jobs } = await connectDaemon({ socket: f.socket }).jobs.listJobs({});
       if (f.json) return printJson(jobs.map(jobJson));
       printTable(['ID', 'NAME', 'STATE', 'PID', 'COMMAND', 'AGE'], jobs.map((j) => [
-        j.id, j.name, jobStateText(j), live.has(j.state) && j.rootPid ? j.rootPid : '-',
+        j.id, j.name, `${jobStateText(j)}${pagesMark(j.note)}`, live.has(j.state) && j.rootPid ? j.rootPid : '-',
         truncate(j.command.join(' '), 40), age(j.createdAtMs),
       ]));
     });
+}
+
+/** A lazy restore's page transfer beside the state: " (pages transferring)", " (pages complete)", " (pages transfer FAILED)". */
+function pagesMark(note: string): string {
+  const m = /pages: (transferring|complete|transfer FAILED)/.exec(note);
+  return m ? ` (pages ${m[1]})` : '';
 }
 
 function truncate(s: string, n: number): string {

@@ -17,6 +17,7 @@ import { waitAsForeground } from './restore.js';
 export interface RestoreFlags {
   attach?: boolean; log?: string; daemon: boolean; name?: string; copies: string; verify: boolean;
   hook: string[]; hookTimeout?: string; dataDir?: string; json?: boolean; socket?: string;
+  lazy?: boolean; lazyFallback?: boolean;
 }
 
 /** A path-looking reference is sent as an absolute path (cryod has another cwd). */
@@ -40,6 +41,7 @@ export async function restoreViaDaemon(ref: string, f: RestoreFlags): Promise<vo
   const r = await d.checkpoints.restore({
     checkpoint: refArg(ref), name: f.name ?? '', copies, hooks, hookTimeoutMs: hookTimeoutFlag(f.hookTimeout),
     noVerify: !f.verify, logFile: f.log ? resolve(f.log) : '', io: f.attach ? 'attachable' : '',
+    lazy: f.lazy === true, lazyFallbackEager: f.lazyFallback === true,
   });
   if (f.json && !f.attach) {
     printJson({
@@ -61,6 +63,11 @@ export async function restoreViaDaemon(ref: string, f: RestoreFlags): Promise<vo
 
 /** --no-daemon: restore here with this terminal as stdio, wait, exit with its code. */
 export async function restoreInProcess(ref: string, f: RestoreFlags): Promise<void> {
+  if (f.lazy || f.lazyFallback) {
+    throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--lazy` with `--no-daemon`: cryod supervises the lazy-pages server', {
+      hint: 'drop --no-daemon to restore lazily through cryod, or drop --lazy',
+    });
+  }
   if (copiesFlag(f.copies) !== 1 || f.name || f.log || f.attach) {
     throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option with `--no-daemon`: --copies, --name, --log and --attach need cryod', {
       hint: 'drop --no-daemon to restore through cryod',

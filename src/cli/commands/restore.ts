@@ -75,6 +75,8 @@ export function register(program: Command): void {
     .option('--name <name>', 'name of the restored job (default: the checkpointed job itself, or JOB-rN)')
     .option('--copies <k>', 'restore K copies side by side, each in its own PID namespace', '1')
     .option('--no-verify', 'skip checking the images against the manifest')
+    .option('--lazy', 'lazy pages: the process runs at once, its memory follows in the background (needs userfaultfd)')
+    .option('--lazy-fallback', 'with --lazy: restore eagerly when the kernel lacks userfaultfd, instead of refusing')
     .option('--hook <event=cmd>', 'run CMD at a CRIU notification (pre-restore, post-restore, ...; repeatable)', collect, [])
     .option('--hook-timeout <ms>', 'how long each hook may run (default: config hookTimeoutMs or 30000)')
     .option('--data-dir <dir>', 'with --no-daemon: cryo\'s data dir (checkpoint store and database)')
