@@ -80,3 +80,15 @@ test('a probe command that fails, and bad options', async (t) => {
   await assert.rejects(watchHealth(pid, { graceMs: -1, waitExit: exited }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION') && /graceMs/.test(e.message));
   await assert.rejects(watchHealth(pid, { graceMs: 10, probe: {}, waitExit: exited }), (e: unknown) => isCryoError(e, 'CRYO_INVALID_OPTION'));
 });
+
+test('a restored process killed during the grace period: its signal is reported', async (t) => {
+  const { pid, exited } = await restoredKeeper(t, []);
+  const watching = watchHealth(pid, { graceMs: 5000, waitExit: exited });
+  process.kill(pid, 'SIGKILL');
+  await assert.rejects(watching, (e: unknown) => {
+    assert.ok(e instanceof UnhealthyError);
+    assert.deepEqual(e.exit, { code: null, signal: 'SIGKILL' });
+    assert.match(e.message, /was killed by SIGKILL \d+ ms into the 5000 ms grace period/);
+    return true;
+  });
+});

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, copyFileSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCryoError } from '../errors/index.js';
 import { runCli } from '../testing/cli.js';
@@ -38,6 +38,14 @@ test('a clean checkpoint passes every check; cryo preflight exits 0', async (t) 
   const cli = await runCli(['preflight', cp]);
   assert.equal(cli.code, 0, cli.stdout + cli.stderr);
   assert.match(cli.stdout, /ready to restore/);
+});
+
+test('cryo preflight of something that does not exist: CRYO_CHECKPOINT_NOT_FOUND, no store created', async (t) => {
+  const dataDir = join(tempDir(t), 'data');
+  const cli = await runCli(['preflight', 'no-such-checkpoint', '--json'], { env: { CRYO_DATA_DIR: dataDir } });
+  assert.equal(cli.code, 1);
+  assert.match(cli.stderr, /CRYO_CHECKPOINT_NOT_FOUND/);
+  assert.equal(existsSync(dataDir), false, 'a read-only command creates nothing');
 });
 
 test('a file deleted after the dump: CRYO_FILE_MISSING names it, the checkpoint still verifies', async (t) => {
