@@ -15,7 +15,7 @@ import { buildCheckpointModel } from './model/build-model.js';
 
 const canRun = process.getuid?.() === 0 && existsSync(criuPath());
 const MUTANTS = 12_000;
-const MODEL_EVERY = 12; // every 12th mutant also goes through buildCheckpointModel
+const MODEL_EVERY = 40; // every 40th mutant also goes through buildCheckpointModel
 const BUDGET_MS = 30_000;
 
 /** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
