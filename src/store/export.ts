@@ -31,7 +31,7 @@ export interface ExportResult {
   readonly durationMs: number;
 }
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 2 * 1024 * 1024;
 
 /** Writes the checkpoint in `dir` to the archive `out`. */
 export async function exportCheckpoint(dir: string, out: string, options: ExportOptions = {}): Promise<ExportResult> {
@@ -130,18 +130,25 @@ async function writeEntries(
       entryDone.catch(() => undefined); // awaited below; when we bail out first, pack.destroy() rejects it
       const hash = createHash('sha256');
       let size = 0;
+      // Fresh buffer per chunk (the packer keeps it until written); the next read is issued before
+      // waiting for the compressor to drain, so disk reads overlap with compression.
+      const readChunk = (): Promise<Buffer> => {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        return fh.read(buf, 0, CHUNK, null).then((r) => buf.subarray(0, r.bytesRead));
+      };
+      let next = readChunk();
       for (;;) {
-        const buf = Buffer.allocUnsafe(CHUNK); // fresh per chunk: the packer keeps it until written
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-        if (bytesRead === 0) break;
-        if (size + bytesRead > f.size) break; // grew: reported below without corrupting the tar
-        const chunk = buf.subarray(0, bytesRead);
+        const chunk = await next;
+        if (chunk.length === 0) break;
+        if (size + chunk.length > f.size) break; // grew: reported below without corrupting the tar
+        next = readChunk();
         if (verify) hash.update(chunk);
-        size += bytesRead;
-        done += bytesRead;
+        size += chunk.length;
+        done += chunk.length;
         if (!entry.write(chunk)) await once(entry, 'drain');
         onProgress?.({ phase: 'export', bytes: done, totalBytes: manifest.totals.bytes, file: f.path });
       }
+      await next.catch(() => undefined); // never leave a read in flight on a descriptor about to close
       if (size !== f.size || (verify && hash.digest('hex') !== f.sha256)) {
         throw new CryoError(
           'CRYO_CHECKPOINT_CORRUPT',
