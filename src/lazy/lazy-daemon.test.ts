@@ -1,0 +1,59 @@
+// `cryo restore JOB --lazy` end to end: a real cryod, real CRIU, a 256 MiB memhog job. The job
+// runs again before its memory arrived, `cryo ps` shows the transfer, the event
+// restore.transfer-done arrives, and every byte of the memory is checked afterwards.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon } from '../testing/daemon.js';
+import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
+import { buildWorkload, request } from '../testing/workloads.js';
+import { CriuClient } from '../criu/index.js';
+
+const skip = (await new CriuClient().featureCheck()).lazyPages ? false : 'this kernel lacks userfaultfd (criu check --feature uffd-noncoop)';
+
+test('cryo restore --lazy: running at once, pages complete later (cryo ps, event), memory intact', { skip }, async (t) => {
+  const d = await startDaemon();
+  t.after(() => d.stop());
+  const api = apiClient(d.socket);
+  const memhog = await buildWorkload('memhog');
+  const run = await d.cli(['run', '--name', 'hog', '--', memhog, '--mib', '256', '--seed', '3']);
+  assert.equal(run.code, 0, run.stderr);
+  const port = Number(/port=(\d+)/.exec(await waitForOutput(api, 'hog', ' mib=256'))?.[1]);
+  assert.ok(port > 0);
+  const dump = await d.cli(['dump', 'hog', '--json']);
+  assert.equal(dump.code, 0, dump.stderr);
+
+  // Subscribe before restoring, so the transfer's end cannot be missed.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 60_000);
+  const transferDone = (async () => {
+    for await (const e of api.events.events({ job: 'hog', replay: false, sinceSeq: 0n }, { signal: abort.signal })) {
+      if (e.type === 'restore.transfer-done') return e;
+    }
+    throw new Error('event stream ended without restore.transfer-done');
+  })();
+  transferDone.catch(() => undefined);
+
+  const restore = await d.cli(['restore', 'hog', '--lazy', '--json']);
+  assert.equal(restore.code, 0, restore.stderr);
+  const rj = JSON.parse(restore.stdout) as { jobs: { name: string; state: string }[]; notes: string[] };
+  assert.equal(rj.jobs[0]?.state, 'running');
+  assert.ok(rj.notes.some((n) => /pages follow in the background/.test(n)), rj.notes.join('\n'));
+  assert.equal(await request(port, 'ping'), 'pong');
+
+  const ev = await transferDone;
+  clearTimeout(timer);
+  abort.abort();
+  const data = JSON.parse(ev.dataJson) as { ok: boolean; pages: { transferred: number; total: number } | null };
+  assert.equal(data.ok, true, ev.message);
+  assert.ok(data.pages && data.pages.total >= 65536 && data.pages.transferred === data.pages.total, ev.dataJson);
+  assert.match((await getJob(api, 'hog')).note, /pages: complete/);
+  const ps = await d.cli(['ps']);
+  assert.match(ps.stdout, /running \(pages complete\)/);
+  assert.equal(await request(port, 'verify', 30_000), 'ok 256');
+
+  // --lazy needs cryod to supervise the server.
+  const local = await d.cli(['restore', 'hog', '--lazy', '--no-daemon']);
+  assert.notEqual(local.code, 0);
+  assert.match(local.stderr, /CRYO_INVALID_OPTION/);
+});
