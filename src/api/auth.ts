@@ -2,6 +2,8 @@
 // permissions (0660 root:group) already keep others out; this check, on the peer credentials of
 // each connection (SO_PEERCRED), also covers a socket whose mode was loosened by hand, and gives
 // a clear error instead of a bare EACCES.
+// Note: whoever may use cryod can run any command as root through it (like the docker group), so
+// the socket group must be treated as root-equivalent.
 
 import { createContextKey, type Interceptor } from '@connectrpc/connect';
 import { readFileSync } from 'node:fs';

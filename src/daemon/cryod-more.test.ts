@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
@@ -43,12 +43,14 @@ test('cryod robustness, output modes, adoption, events, reaping', async (t) => {
   await t.test('--log FILE appends output to the file (O_APPEND), no FIFOs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cryo-log-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'job.log');
+    // Through a symlinked directory: cryod must still recognise the job's stdout as this file.
+    symlinkSync(dir, join(dir, 'link'));
+    const file = join(dir, 'link', 'job.log');
     const r = await d.cli(['run', '--name', 'filed', '--log', file, '--json', '--', 'sh', '-c', 'echo one; echo two >&2; sleep 0.1']);
     assert.equal(r.code, 0, r.stderr);
     const job = json<JobJson>(r.stdout);
     assert.equal(job.io, 'file');
-    assert.ok(job.stdio.some((s) => s.fd === 1 && s.target === file));
+    assert.ok(job.stdio.some((s) => s.fd === 1 && s.target === join(dir, 'job.log')), JSON.stringify(job.stdio));
     assert.equal((await d.cli(['wait', 'filed'])).code, 0);
     assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n');
     assert.equal((await d.cli(['logs', 'filed'])).stdout, 'one\ntwo\n');

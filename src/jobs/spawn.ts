@@ -115,15 +115,24 @@ export interface RootInfo {
  * job ended before it could be seen.
  */
 export async function findRoot(spec: LaunchSpec, monitorPid: number, isGone: () => boolean, timeoutMs = 10_000): Promise<RootInfo | null> {
-  const wantOut = spec.logFile ?? fifoPaths(spec.jobDir).stdout;
+  // Compared by device and inode, not by path: the data dir or the log file may sit behind a
+  // symlink, and readlink on /proc/PID/fd shows the resolved path.
+  const want = statSync(spec.logFile ?? fifoPaths(spec.jobDir).stdout);
+  const isWanted = (pid: number): boolean => {
+    try {
+      const st = statSync(`/proc/${pid}/fd/1`);
+      return st.ino === want.ino && st.dev === want.dev;
+    } catch {
+      return false;
+    }
+  };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (isGone()) return null;
     const level1 = childrenOf(monitorPid)[0];
     const root = spec.mode === 'pidns' && level1 !== undefined ? childrenOf(level1)[0] : level1;
     if (root !== undefined) {
-      const out = fdIdentity(root, 1);
-      if (out && (out.target === wantOut || out.target.startsWith(wantOut))) {
+      if (isWanted(root)) {
         const stdio: StdioIdentity[] = [];
         for (const fd of [0, 1, 2]) {
           const id = fdIdentity(root, fd);
