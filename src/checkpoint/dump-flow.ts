@@ -132,7 +132,7 @@ export async function dumpJob(ctx: FlowContext, req: DumpJobRequest): Promise<Du
   // 4. Record and settle the job.
   const record: CheckpointRecord = { id: info.id, jobId: j0.id, dir: info.dir, state: 'complete', createdAt: info.createdAt.getTime(), meta };
   ctx.records.insert(record);
-  j = ctx.jobs.setState(j0.id, req.leaveRunning ? 'running' : 'checkpointed', { latestCheckpoint: info.id, note: null },
+  j = ctx.jobs.setState(j0.id, req.leaveRunning ? 'running' : 'checkpointed', { latestCheckpoint: info.id, note: null, ...(req.leaveRunning ? {} : { rootPid: null, rootStartTime: null }) },
     req.leaveRunning ? `job ${j0.name} checkpointed as ${info.id} and left running` : `job ${j0.name} checkpointed as ${info.id}; its processes were stopped`);
   ctx.jobs.emit(j, 'checkpoint.created', `checkpoint ${info.id} of job ${j.name} (${info.bytes} bytes, ${Math.round(criuMs)} ms in CRIU)`, {
     checkpoint: info.id, bytes: info.bytes, criuMs: Math.round(criuMs), options: why,
