@@ -59,7 +59,10 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   char ready[64];
   int n = snprintf(ready, sizeof ready, "ready pid=%d port=%d\n", getpid(), actual);
-  if (write(3, ready, n) == n) close(3);
+  /* CRYO_READY_PATH: a FIFO opened just for this (no pipe stays open in wrappers such as tini). */
+  const char *rp = getenv("CRYO_READY_PATH");
+  int rfd = rp ? open(rp, O_WRONLY) : 3;
+  if (write(rfd, ready, n) == n) close(rfd);
   for (long tick = 1;; tick++) {
     struct stat st;
     if (flag && stat(flag, &st) == 0) { printf("flag %s found, exiting with %d\n", flag, code); return code; }
