@@ -68,11 +68,14 @@ async function once(how, img, port, dir) {
   const t0 = now();
   let pid;
   let transferDone;
+  let phases;
   if (how === 'cryo eager') {
     pid = (await client.restore({ imagesDir: img, workDir: wd })).pid;
   } else if (how === 'cryo lazy') {
-    const r = await lazyRestore({ client, imagesDir: img, workDir: wd });
+    let serverAt;
+    const r = await lazyRestore({ client, imagesDir: img, workDir: wd, onServerReady: () => (serverAt = now() - t0) });
     pid = r.restore.pid;
+    phases = { server: serverAt, restore: now() - t0 };
     transferDone = r.transfer.then((o) => {
       if (!o.ok) throw o.error;
       return now() - t0;
@@ -96,13 +99,13 @@ async function once(how, img, port, dir) {
   const transfer = transferDone ? await transferDone : undefined;
   await killAndReap(pid);
   rmSync(wd, { recursive: true, force: true });
-  return { answer, transfer };
+  return { answer, transfer, phases };
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = loadavg();
 const ways = ['cryo eager', 'cryo lazy', 'criu eager', 'criu lazy'];
-const results = Object.fromEntries(ways.map((w) => [w, { answer: [], transfer: [] }]));
+const results = Object.fromEntries(ways.map((w) => [w, { answer: [], transfer: [], server: [], restore: [] }]));
 const dir = mkdtempSync(join(tmpdir(), 'cryo-bench-lazy-'));
 const w = await startWorkload('tcpserver', ['--mib', String(mib)], { pidns: true });
 try {
@@ -117,6 +120,10 @@ try {
       const t = await once(how, img, ready.port, dir);
       results[how].answer.push(t.answer);
       if (t.transfer !== undefined) results[how].transfer.push(t.transfer);
+      if (t.phases) {
+        results[how].server.push(t.phases.server);
+        results[how].restore.push(t.phases.restore);
+      }
     }
     process.stderr.write(`round ${i + 1}/${rounds}: ${order.map((h) => `${h} ${results[h].answer.at(-1).toFixed(0)} ms`).join(', ')}\n`);
   }
@@ -144,6 +151,11 @@ const verdict = [
   `cryo lazy is ${speedup.toFixed(1)}x faster to first answer than cryo eager: ${speedup >= 10 ? 'meets' : 'MISSES'} the target (>= 10x)`,
   `cryo lazy vs raw criu lazy: ${(lazy.med / get('criu lazy').med).toFixed(2)}x (${(lazy.med - get('criu lazy').med).toFixed(1)} ms)`,
 ];
+const lz = results['cryo lazy'];
+verdict.push(`where cryo lazy's time goes (medians): lazy-pages server listening after ${fmt(median(lz.server))} ms, restore returned after ${fmt(median(lz.restore))} ms, first answer after ${fmt(lazy.med)} ms`);
+// Each criu run probes the kernel (kerndat) unless it can keep /run/criu.kdat, which CRIU only does on a tmpfs.
+const runFs = await run('stat', ['-f', '-c', '%T', '/run']).then((o) => o.trim(), () => 'unknown');
+if (runFs !== 'tmpfs') verdict.push(`/run is ${runFs}, not tmpfs: CRIU cannot cache its kernel probe (/run/criu.kdat), so the lazy-pages server and the restore each probe the kernel again (~80 ms each on an idle machine)`);
 for (const v of verdict) console.log(v);
 
 const section = `<!-- lazy-restore:start -->

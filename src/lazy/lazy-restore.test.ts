@@ -4,7 +4,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriuClient, CriuError, pidExists, waitForExit } from '../criu/index.js';
@@ -149,6 +149,32 @@ test('lazy-pages server killed mid-transfer: clear error, process fate stated, c
   restored.add(eager.pid);
   assert.equal(await request(port, 'verify', 30_000), `ok ${MIB}`);
   await killRestored(eager.pid);
+});
+
+test('images unreadable mid-transfer (pages file truncated under the server): same clear error, process not left running', { skip }, async () => {
+  // A copy of the checkpoint, so the store's stays intact for the other tests.
+  const copy = join(root, 'truncated-copy');
+  cpSync(cp.dir, copy, { recursive: true });
+  const biggest = readdirSync(copy).filter((f) => /^pages-\d+\.img$/.test(f))
+    .sort((a, b) => statSync(join(copy, b)).size - statSync(join(copy, a)).size)[0] ?? 'pages-1.img';
+  const res = await lazyRestore({
+    imagesDir: copy,
+    workDir: workDir('truncated'),
+    job: 'memhog-lazy',
+    // post-restore comes before CRIU tells the server to push the remaining pages: nothing of the
+    // big mapping has been read yet.
+    notify: { 'post-restore': () => truncateSync(join(copy, biggest), 0) },
+  });
+  restored.add(res.restore.pid);
+  const out = await res.transfer;
+  assert.equal(out.ok, false);
+  assert.ok(out.error && isCryoError(out.error, 'CRYO_LAZY_TRANSFER_FAILED'), String(out.error));
+  assert.match(out.error.message, /exited with code \d+/);
+  assert.ok((out.error.context.logLines ?? []).length > 0, 'the server log lines are shown');
+  assert.ok(out.fate && out.fate.kind !== 'left-running', JSON.stringify(out.fate));
+  assert.equal(pidExists(res.restore.pid), false);
+  restored.delete(res.restore.pid);
+  console.log(`images unreadable: ${out.error.message}\n  ${(out.error.context.logLines ?? []).join('\n  ')}`);
 });
 
 test('several copies at once, each with its own lazy-pages server and work dir', { skip }, async () => {
