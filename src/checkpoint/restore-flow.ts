@@ -1,23 +1,26 @@
 // `cryo restore` in cryod, as explicit steps (DESIGN.md "A restore, step by step"):
 //   resolve  - a checkpoint id (or prefix), a job name (its latest checkpoint) or a directory;
 //   verify   - every file against the manifest (refuse incomplete/changed; --no-verify skips);
-//   preflight- (slot for src/safety's checks);
+//   preflight- src/safety's checks (files, ports, memory, disk, pids, cpu), all failures at once;
 //   pin      - the checkpoint cannot be removed while it is being restored;
 //   prepare  - the target job (the checkpointed job itself, or new jobs for --name/--copies) and
 //              its stdio: new FIFOs (attachable) or a log file, handed to CRIU by inherit_fd;
 //   restore  - CRIU with rst_sibling (the root becomes cryod's child), hooks, retries;
 //   adopt    - the job watches the restored root and relays its streams, exactly like `cryo run`;
+//   health   - an early death of the restored job is reported as an event (src/safety);
 //   record   - the restore in the checkpoint's history, events.
 // A failed restore leaves the checkpoint untouched and the job as it was (or no new job at all).
 
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { TransferOutcome } from '../lazy/index.js';
 import { readDumpRecord } from '../criu/dump-record.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
 import { ensureFifo } from '../jobs/fifo.js';
-import { assertVerified, verifyCheckpoint, type Pin } from '../store/index.js';
+import { assertVerified, readManifest, verifyCheckpoint, type Pin } from '../store/index.js';
+import { preflightError, runPreflight, UnhealthyError, watchHealth, type CheckId, type ExitInfo } from '../safety/index.js';
 import type { CheckpointRecord } from './checkpoint-records.js';
 import type { CriuChoice } from './choose-options.js';
 import type { FlowContext } from './context.js';
@@ -183,6 +186,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       exitCode: null, signal: null, sentSignals: [], error: null,
       note: `restored from ${o.checkpointId ?? o.dir}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.transfer ? '; pages: transferring' : ''}`,
     }, `job ${j.name} restored from ${o.checkpointId ?? o.dir} (pid ${r.pid}, ${Math.round(r.criuMs)} ms in CRIU)`);
+    watchRestored(ctx, j, r.pid, r.exited);
     ctx.jobs.emit(j, 'job.restored', `job ${j.name} restored (pid ${r.pid})`, { checkpoint: o.checkpointId ?? null, pid: r.pid, attempts: r.attempts, logs: r.logs });
     if (r.transfer) {
       notes.push(`${j.name}: running before its memory arrived; pages follow in the background (\`cryo ps\` shows "pages: complete" when done)`);
@@ -252,6 +256,46 @@ function copyName(ctx: FlowContext, base: string): string {
   }
 }
 
+/**
+ * Step 3 (src/safety): files, ports, memory, disk, pids, cpu. The manifest was just verified, a
+ * job in its own PID namespace needs no free pids, the stdio files are replaced through
+ * inherit_fd, and a restore on the machine and kernel that made the checkpoint skips the CPU
+ * check (it spawns criu; the CPU is the same).
+ */
+export async function restorePreflight(criuPath: string, cp: Pick<ResolvedCheckpoint, 'id' | 'dir' | 'meta'>, verified: boolean): Promise<void> {
+  const skip: CheckId[] = [];
+  if (verified) skip.push('integrity');
+  if ((cp.meta.mode ?? 'pidns') === 'pidns') skip.push('pids');
+  const manifestCpu = (await readManifest(cp.dir).catch(() => undefined));
+  if (manifestCpu && 'manifest' in manifestCpu && manifestCpu.manifest.cpu.model === cpus()[0]?.model && cp.meta.kernel === release()) skip.push('cpu');
+  const ignoreFiles = (cp.meta.stdio ?? []).map((s) => s.target).filter((t) => t.startsWith('/'));
+  const report = await runPreflight(cp.dir, { criuPath, skip, ignoreFiles });
+  const err = preflightError(report, cp.id);
+  if (err) throw err;
+}
+
+/**
+ * Step 7 (src/safety): a restored job that dies within the grace period gets an event with its
+ * exit status and output tail. In the background: the job's own state records the exit anyway.
+ */
+function watchRestored(ctx: FlowContext, j: JobRecord, pid: number, exited: Promise<ExitInfo>): void {
+  const tail = (): string => {
+    try {
+      return ctx.jobs.output(j.id, 2048).backlog.toString('utf8');
+    } catch {
+      return '';
+    }
+  };
+  watchHealth(pid, { graceMs: HEALTH_GRACE_MS, waitExit: exited, outputTail: tail }).catch((e: unknown) => {
+    ctx.jobs.emit(j, 'restore.unhealthy', `restored job ${j.name} (pid ${pid}) ${(e as Error).message}`, {
+      pid, ...(e instanceof UnhealthyError ? { exit: e.exit ?? null, outputTail: e.outputTail } : {}),
+    });
+  });
+}
+
+/** How long a restored job is watched for an early death. */
+const HEALTH_GRACE_MS = 2000;
+
 /** The whole restore: see the file comment for the steps. */
 export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpts): Promise<RestoreOutcome> {
   const started = performance.now();
@@ -272,7 +316,8 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
       throw e;
     }
   }
-  // 3. preflight: src/safety's runPreflight slots in here.
+  // 3. preflight: every reason the restore would fail, found from the images, listed at once.
+  await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify);
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);

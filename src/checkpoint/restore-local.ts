@@ -15,6 +15,7 @@ import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta } from './metadata.js';
 import { planStdio } from './stdio.js';
+import { restorePreflight } from './restore-flow.js';
 
 /** Options of a daemonless restore. */
 export interface LocalRestoreOptions {
@@ -85,6 +86,8 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
   }
   const meta = readMeta(cp.dir) ?? {};
   const options = meta.options ?? readDumpRecord(cp.dir)?.options ?? {};
+  const client = new CriuClient();
+  await restorePreflight(client.criuPath, { id: cp.id, dir: cp.dir, meta }, !o.noVerify);
   let pin: Pin | undefined;
   if (cp.inStore) pin = await (await CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') })).pin(cp.id, `daemonless restore (pid ${process.pid})`);
   try {
@@ -94,7 +97,7 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
       CRYO_JOB: meta.job ?? '', CRYO_JOB_NAME: meta.jobName ?? '', CRYO_CHECKPOINT: cp.id, CRYO_IMAGES_DIR: cp.dir, CRYO_PID: '',
     });
     const r = await criuRestore({
-      client: new CriuClient(), dir: cp.dir, options, inheritFds: plan.inheritFds, hooks,
+      client, dir: cp.dir, options, inheritFds: plan.inheritFds, hooks,
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
       watch: (pid) => waitForExit(pid),
       onRetry: (e, delay) => o.onNote?.(`${e.message}; retrying in ${delay} ms`),
