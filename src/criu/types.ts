@@ -67,7 +67,9 @@ export interface DumpOptions extends CommonOptions {
   trackMem?: boolean;
   /** Parent images (relative to imagesDir) for an incremental dump (needs memory tracking). */
   parentImg?: string;
-  /** Leave memory in place for a lazy-pages restore (needs userfaultfd). */
+  /** Lazy migration (needs userfaultfd): memory stays in the frozen tasks and is served to a
+   *  `criu lazy-pages --page-server` peer; the call returns only once the pages were taken. For a
+   *  local lazy restore, dump normally and restore with lazyPages. */
   lazyPages?: boolean;
   /** Send pages to a page server instead of the images directory. */
   pageServer?: { address: string; port: number };
