@@ -230,6 +230,21 @@ test('a truncated pages image without a manifest: found from the pagemap', async
   assert.equal(f?.actual, 4096);
 });
 
+test('an image of a type this cryo does not know: a warning, not a failure', async (t) => {
+  const dir = tempDir(t);
+  const k = await startKeeper(t, dir);
+  await client.dump({ pid: k.pid, imagesDir: join(dir, 'img') });
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(0x54564319, 0);
+  head.writeUInt32LE(0x1badcafe, 4);
+  writeFileSync(join(dir, 'img', 'future-1.img'), head);
+  const r = await runPreflight(join(dir, 'img'));
+  const img = check(r, 'images');
+  assert.equal(img?.status, 'warn', JSON.stringify(img));
+  assert.deepEqual(img?.items.map((i) => [i.status, i.code, i.subject]), [['warn', 'CRYO_IMAGE_UNKNOWN', 'future-1.img']]);
+  assert.equal(r.ok, true, JSON.stringify(failures(r)));
+});
+
 test('a missing image file: named by both checks', async (t) => {
   const { k, cp } = await keeperCheckpoint(t);
   rmSync(join(cp, `mm-${k.pid}.img`));

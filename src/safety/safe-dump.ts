@@ -125,9 +125,16 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 export async function safeDump<T = void>(opts: SafeDumpOptions<T>): Promise<SafeDumpResult<T>> {
   const client = opts.client ?? new CriuClient();
   const { pid, imagesDir } = opts.dump;
-  const discard = async (): Promise<void> => {
-    if (opts.discard) await opts.discard();
-    else rmSync(imagesDir, { recursive: true, force: true });
+  // Removing the partial checkpoint must not hide the real failure: a failed removal is reported
+  // inside the message instead.
+  const discard = async (): Promise<string> => {
+    try {
+      if (opts.discard) await opts.discard();
+      else rmSync(imagesDir, { recursive: true, force: true });
+      return '';
+    } catch (e) {
+      return ` (removing the partial checkpoint in ${imagesDir} failed too: ${messageOf(e)})`;
+    }
   };
   const baseCtx: ErrorContext = { operation: 'dump', pid, imagesDir };
 
@@ -156,13 +163,13 @@ export async function safeDump<T = void>(opts: SafeDumpOptions<T>): Promise<Safe
     const logPath = keepLog((e as CriuError).context?.logPath, pid, opts.failedLogDir ?? tmpdir());
     wakeTree(pid);
     const alive = pidExists(pid) && processState(pid) !== 'Z';
-    await discard();
+    const leftover = await discard();
     const recovery: Recovery = alive ? 'resumed' : 'lost';
     opts.onRecovery?.({ recovery, pid });
     const code: ErrorCode = !alive ? 'CRYO_PROCESS_LOST' : full ? 'CRYO_DISK_FULL' : isCryoError(cause) ? cause.code : 'CRYO_DUMP_WRITE_FAILED';
     const what = full ? `no space left on the disk of ${imagesDir}` : messageOf(cause);
     const fate = alive ? `pid ${pid} was not lost: CRIU resumed it and it is still running` : `pid ${pid} is gone`;
-    throw new DumpRecoveryError(code, `checkpoint of pid ${pid} into ${imagesDir} failed: ${what}; ${fate}; nothing was kept of the partial checkpoint`, {
+    throw new DumpRecoveryError(code, `checkpoint of pid ${pid} into ${imagesDir} failed: ${what}; ${fate}; nothing was kept of the partial checkpoint${leftover}`, {
       ...baseCtx,
       ...((e as CryoError).context?.logLines ? { logLines: (e as CryoError).context.logLines } : {}),
       ...(logPath ? { logPath } : {}),
@@ -179,9 +186,9 @@ export async function safeDump<T = void>(opts: SafeDumpOptions<T>): Promise<Safe
     const what = full ? `no space left on the disk of ${imagesDir} (${messageOf(e)})` : messageOf(e);
     if (opts.dump.leaveRunning || opts.dump.leaveStopped) {
       wakeTree(pid);
-      await discard();
+      const leftover = await discard();
       opts.onRecovery?.({ recovery: 'left-running', pid });
-      throw new DumpRecoveryError(code, `saving the checkpoint of pid ${pid} failed after CRIU: ${what}; pid ${pid} kept running; the partial checkpoint was removed`, { ...baseCtx, cause: e }, 'left-running');
+      throw new DumpRecoveryError(code, `saving the checkpoint of pid ${pid} failed after CRIU: ${what}; pid ${pid} kept running; the partial checkpoint was removed${leftover}`, { ...baseCtx, cause: e }, 'left-running');
     }
     // CRIU killed the tree after the dump: bring it back from what was written.
     let restored: RestoreResult;
@@ -195,9 +202,9 @@ export async function safeDump<T = void>(opts: SafeDumpOptions<T>): Promise<Safe
         { ...baseCtx, hint: `restore it by hand: cryo restore --dir ${imagesDir}`, cause: e }, 'lost', { keptImagesDir: imagesDir });
     }
     opts.onRecovery?.({ recovery: 'restored', pid, restored });
-    await discard();
+    const leftover = await discard();
     throw new DumpRecoveryError(code,
-      `saving the checkpoint of pid ${pid} failed after CRIU: ${what}; the process was restored from the images just written and runs as pid ${restored.pid}; the partial checkpoint was removed`,
+      `saving the checkpoint of pid ${pid} failed after CRIU: ${what}; the process was restored from the images just written and runs as pid ${restored.pid}; the partial checkpoint was removed${leftover}`,
       { ...baseCtx, cause: e }, 'restored', { restoredPid: restored.pid });
   }
 }

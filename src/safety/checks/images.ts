@@ -30,10 +30,13 @@ export function checkImages(dir: string): { check: PreflightCheck; model?: Check
       decodeImage(readFileSync(join(dir, f.name)), f.name);
     } catch (e) {
       if (!isCryoError(e)) throw e;
-      items.push({ status: 'fail', code: e.code, subject: f.name, problem: message(e) });
+      // An image type this cryo does not know (a newer CRIU wrote it): CRIU itself may still read it.
+      const unknown = e.code === 'CRYO_IMAGE_UNKNOWN';
+      items.push({ status: unknown ? 'warn' : 'fail', code: e.code, subject: f.name, problem: message(e) });
     }
   }
-  if (items.length) return fail(items, `${items.length} image files are damaged`);
+  const damaged = items.filter((i) => i.status === 'fail');
+  if (damaged.length) return fail(items, `${damaged.length} image files are damaged`);
   let model: CheckpointModel;
   try {
     model = buildCheckpointModel(images, { scanUnknown: false });
@@ -68,8 +71,10 @@ export function checkImages(dir: string): { check: PreflightCheck; model?: Check
   return {
     buildIds,
     check: {
-      id: 'images', status: items.length ? 'fail' : 'ok', title, items,
-      detail: items.length ? `${items.length} image files are missing or damaged` : `${model.processes.length} processes, ${images.files.size} files readable`,
+      id: 'images', status: items.some((i) => i.status === 'fail') ? 'fail' : items.length ? 'warn' : 'ok', title, items,
+      detail: items.some((i) => i.status === 'fail')
+        ? `${items.filter((i) => i.status === 'fail').length} image files are missing or damaged`
+        : `${model.processes.length} processes, ${images.files.size} files readable${items.length ? ` (${items.length} of unknown type)` : ''}`,
     },
     model,
   };
