@@ -171,9 +171,14 @@ test('truncated and corrupted archives (zstd, gzip) fail with CRYO_ARCHIVE_CORRU
       await assertEmpty(store);
     }
   }
-  // Exporting a damaged checkpoint is refused too, and leaves no partial archive.
+  // Exporting a damaged checkpoint is refused too (a changed byte with verify, a changed size
+  // always), and leaves no partial archive.
   const pages = info.manifest?.files.find((f) => f.path.startsWith('pages-'));
   assert.ok(pages);
+  const flipped = readFileSync(join(info.dir, pages.path));
+  flipped[7] = (flipped[7] ?? 0) ^ 0x10;
+  writeFileSync(join(info.dir, pages.path), flipped);
+  await assert.rejects(exportCheckpoint(info.dir, join(tmp.dir, 'from-damaged.tar.zst'), { verify: true }), (e) => isCryoError(e, 'CRYO_CHECKPOINT_CORRUPT') && /SHA-256/.test(e.message));
   truncateSync(join(info.dir, pages.path), pages.size - 1);
   const out = join(tmp.dir, 'from-damaged.tar.zst');
   await assert.rejects(exportCheckpoint(info.dir, out), (e) => isCryoError(e, 'CRYO_CHECKPOINT_CORRUPT'));

@@ -10,7 +10,10 @@ export interface ExportOptions {
   readonly compress?: string;
   /** Compression level; default zstd 3, gzip 6. */
   readonly level?: number;
-  /** Hash every file and compare with the manifest while exporting (default true; import always verifies). */
+  /**
+   * Also hash every file against the manifest while exporting (default false: sizes are always
+   * checked, and import verifies every hash anyway; hashing costs ~1 s of CPU per GiB).
+   */
   readonly verify?: boolean;
   readonly onProgress?: OnProgress;
 }
@@ -34,5 +37,5 @@ export function normaliseExportOptions(o: ExportOptions): NormalExportOptions {
   if (compress !== 'none' && (!Number.isInteger(level) || level < lim.min || level > lim.max)) {
     throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`level\` ${JSON.stringify(o.level)}: ${compress} levels are ${lim.min} to ${lim.max}`);
   }
-  return { compress, level, verify: o.verify ?? true, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  return { compress, level, verify: o.verify ?? false, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }

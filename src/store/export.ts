@@ -1,6 +1,6 @@
 // `cryo export`: one archive (tar + zstd/gzip/none) holding a checkpoint's manifest first, then
-// cryo.json and the images. Streaming with backpressure (memory bounded for any size); every file
-// is hashed on the way and checked against the manifest, so a damaged checkpoint is never exported.
+// cryo.json and the images. Streaming with backpressure (memory bounded for any size); sizes are
+// checked against the manifest always, hashes with `verify` (import always checks every hash).
 // The archive appears under its name only when complete (temp file, fsync, rename).
 
 import { once } from 'node:events';

@@ -14,10 +14,10 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'archive to write')
     .option('--compress <kind>', 'zstd, gzip or none', 'zstd')
     .option('--level <n>', 'compression level (zstd 1-19, gzip 1-9)')
-    .option('--no-verify', 'skip checking file hashes against the manifest while exporting (import still verifies)')
+    .option('--verify', 'also check every file\'s SHA-256 against the manifest while exporting (import always does)')
     .option('--store <dir>', 'checkpoint store (default <dataDir>/checkpoints)')
     .option('--json', 'JSON progress lines and result on stdout')
-    .action(async (ref: string, opts: { output: string; compress: string; level?: string; verify: boolean; store?: string; json?: boolean }) => {
+    .action(async (ref: string, opts: { output: string; compress: string; level?: string; verify?: boolean; store?: string; json?: boolean }) => {
       const level = opts.level === undefined ? undefined : Number(opts.level);
       if (level !== undefined && !Number.isInteger(level)) {
         throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`--level\` ${JSON.stringify(opts.level)}: use a whole number`);
@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const dir = await resolveCheckpointDir(ref, () => CheckpointStore.open(opts.store ? { root: opts.store } : {}));
       const progress = progressReporter('export', !!opts.json);
       try {
-        const r = await exportCheckpoint(dir, opts.output, { compress: opts.compress, verify: opts.verify, ...(level !== undefined ? { level } : {}), onProgress: progress.update });
+        const r = await exportCheckpoint(dir, opts.output, { compress: opts.compress, verify: !!opts.verify, ...(level !== undefined ? { level } : {}), onProgress: progress.update });
         progress.stop();
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'done', ...r }) + '\n');
         else process.stdout.write(`exported checkpoint ${r.id} to ${r.file}: ${mib(r.bytes)} -> ${mib(r.archiveBytes)} (${r.compress}) in ${(r.durationMs / 1000).toFixed(1)} s\n`);
