@@ -146,6 +146,26 @@ test('cryod robustness, output modes, adoption, events, reaping', async (t) => {
     assert.equal(ppid(child), null, 'the orphan was not reaped');
   });
 
+  await t.test('a killed monitor does not end the job: it is still watched, its exit code unknown', async () => {
+    const { job } = await api.jobs.run({ command: ['sh', '-c', 'echo ready; exec sleep 1000'], name: 'nomonitor', cwd: '/' });
+    await waitForOutput(api, 'nomonitor', 'ready');
+    const ppid = (pid: number): number => {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    };
+    const monitor = ppid(ppid(job!.rootPid)); // tini <- unshare <- monitor sh
+    assert.match(readFileSync(`/proc/${monitor}/cmdline`, 'utf8'), /cryo-monitor/);
+    process.kill(monitor, 'SIGKILL');
+    const ended = api.jobs.wait({ job: 'nomonitor' });
+    // cryod notices (event), and the job stays running.
+    for await (const e of api.events.events({ job: 'nomonitor', replay: true })) if (e.type === 'job.monitor-lost') break;
+    assert.equal((await getJob(api, 'nomonitor')).state, JobState.RUNNING);
+    process.kill(job!.rootPid, 'SIGKILL');
+    const j = (await ended).job!;
+    assert.equal(j.state, JobState.LOST);
+    assert.match(j.note, /exit code unknown/);
+  });
+
   await t.test('no zombies under cryod or the test', () => {
     assert.deepEqual(zombieChildren(d.proc.pid!), []);
     assert.deepEqual(zombieChildren(process.pid), []);

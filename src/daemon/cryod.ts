@@ -49,6 +49,8 @@ export async function startCryod(config: CryoConfig, log: Logger = pino({ level:
   const jobs = new JobManager(store, events, { dataDir: config.dataDir, logMaxBytes: config.jobLogMaxBytes, log });
 
   startReaper((pid, s) => log.debug({ pid, status: s }, 'reaped orphan'));
+  // A bug in one request or job must not take the daemon (and every attached client) down.
+  process.on('unhandledRejection', (e) => log.error({ err: e instanceof Error ? e.stack : String(e) }, 'unhandled rejection'));
   jobs.readopt();
   const flows = await createFlowContext({ jobs, db, dataDir: config.dataDir, criuLogLevel: config.criuLogLevel, log });
 

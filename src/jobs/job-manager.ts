@@ -57,6 +57,7 @@ export class JobManager {
   private readonly waiters = new Map<string, ((j: JobRecord) => void)[]>();
   private readonly liveness = new LivenessWatcher();
   private readonly jobsDir: string;
+  private closed = false;
 
   constructor(private readonly store: JobStore, private readonly events: EventStore, private readonly opts: ManagerOptions) {
     this.jobsDir = join(opts.dataDir, 'jobs');
@@ -192,12 +193,25 @@ export class JobManager {
 
   /** The monitor (our child) ended: its status file holds the job's exit status. */
   private async onMonitorExit(id: string, monitorCode: number | null): Promise<void> {
+    const j = this.store.get(id);
+    const status = readExitStatus(j?.jobDir);
+    if (status === null && j && j.rootPid !== null && isSameProcess(j.rootPid, j.rootStartTime)) {
+      // The monitor was killed, not the job: keep watching the job; its exit code is now unknowable.
+      j.monitorPid = null;
+      j.monitorStartTime = null;
+      j.note = 'its exit-status monitor was killed: the exit code will be unknown';
+      this.store.update(j);
+      this.emit(j, 'job.monitor-lost', `job ${j.name}: ${j.note}`);
+      this.watchNonChild(j);
+      return;
+    }
     await this.live.get(id)?.io?.finish();
-    this.ended(id, readExitStatus(this.store.get(id)?.jobDir) ?? monitorCode);
+    this.ended(id, status ?? monitorCode);
   }
 
   /** Records how a job ended; `status` is a shell-style exit status or null (unknown). */
   private ended(id: string, status: number | null, note?: string): void {
+    if (this.closed) return; // cryod is stopping: the next cryod records this end
     const entry = this.live.get(id);
     entry?.io?.close();
     this.live.delete(id);
@@ -509,6 +523,7 @@ export class JobManager {
 
   /** Closes cryod's side of every job (daemon shutdown); the jobs keep running. */
   close(): void {
+    this.closed = true;
     this.liveness.close();
     for (const e of this.live.values()) {
       e.io?.close();
