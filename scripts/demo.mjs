@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// cryo's main job in 20 seconds: a counter runs, `cryo dump` checkpoints it to disk (the process
-// is gone), `cryo restore` brings it back and it continues counting from where it was.
-// Run after ./scripts/setup.sh:  npm run demo
+// cryo's main job in 20 seconds, through the daemon: a counter runs as a cryod job, `cryo dump`
+// checkpoints it into the store (the process is gone), `cryo restore` brings it back as the same
+// job, and `cryo logs` shows it continuing from where it was. A temporary cryod (own socket and
+// data dir under /tmp) is started and stopped by the demo. Run after ./scripts/setup.sh:
+//   npm run demo
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,84 +26,90 @@ if (process.getuid?.() !== 0) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'cryo-demo-'));
-const log = join(dir, 'counter.log');
-const images = join(dir, 'checkpoint');
-let restoredPid;
-let original;
+const socket = join(dir, 'cryod.sock');
+const dataDir = join(dir, 'data');
+let daemon;
 
-/** Runs the cryo CLI, echoing what it prints; resolves with its exit code. */
-function runCryo(args, { onStderr } = {}) {
-  process.stdout.write(`$ cryo ${args.join(' ')}\n`);
-  const p = spawn(process.execPath, [cryo, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
-  p.stderr.on('data', (d) => {
-    process.stdout.write(d);
-    onStderr?.(d.toString());
+/** Runs `cryo ARGS` against the demo's cryod (CRYO_SOCKET), echoing the command and what it prints; resolves with {code, stdout}. */
+function cli(args, { echo = true } = {}) {
+  if (echo) process.stdout.write(`$ cryo ${args.join(' ')}\n`);
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cryo, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CRYO_SOCKET: socket } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; if (echo) process.stdout.write(d); });
+    p.stderr.on('data', (d) => { stderr += d; if (echo) process.stdout.write(d); });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { proc: p, done: new Promise((resolve) => p.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? 15 : 0)))) };
 }
-
-const numbers = () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map(Number);
+async function must(args, opts) {
+  const r = await cli(args, opts);
+  if (r.code !== 0) throw new Error(`cryo ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r;
+}
+const numbers = async () => (await must(['logs', 'counter'], { echo: false })).stdout.trim().split('\n').filter(Boolean).map(Number);
 async function until(check, what, ms = 10_000) {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(100);
   }
 }
 
 try {
-  // A tiny C counter: prints 1, 2, 3, ... every 200 ms. It runs in its own session (setsid via
-  // detached) with its output in a file opened O_APPEND, the way cryo jobs are started.
+  // A tiny C counter: prints 1, 2, 3, ... every 200 ms. Its count lives only in memory.
   const src = join(dir, 'counter.c');
   const bin = join(dir, 'counter');
   writeFileSync(src, '#include <stdio.h>\n#include <unistd.h>\nint main(void){for(long i=1;;i++){printf("%ld\\n",i);fflush(stdout);usleep(200000);}}\n');
   execFileSync('gcc', ['-O2', '-o', bin, src]);
 
-  say('1. start a counter (prints 1, 2, 3, ... every 200 ms into counter.log)');
-  const fd = openSync(log, 'a');
-  original = spawn(bin, [], { detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const originalGone = new Promise((r) => original.on('exit', r));
-  await until(() => numbers().length >= 6, 'the counter');
-  console.log(`counter pid ${original.pid}, counting: ${numbers().join(' ')}`);
+  say('0. start a temporary cryod (socket and data dir under ' + dir + ')');
+  daemon = spawn(process.execPath, [cryo, 'daemon', '--socket', socket, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  daemon.stderr.on('data', (d) => (log += d));
+  await until(() => log.includes('cryod listening') || daemon.exitCode !== null, 'cryod to listen');
+  if (daemon.exitCode !== null) throw new Error(`cryod did not start:\n${log}`);
+  console.log(`cryod pid ${daemon.pid} listening on ${socket}`);
 
-  say('2. checkpoint it with `cryo dump` (CRIU freezes it, saves it to disk, and stops it)');
-  const dumpCode = await runCryo(['dump', '--pid', String(original.pid), '--dir', images]).done;
-  if (dumpCode !== 0) throw new Error(`cryo dump exited ${dumpCode}`);
-  await originalGone;
-  const atDump = numbers().at(-1);
+  say('1. run the counter as a job (its own PID namespace; cryod keeps its output)');
+  await must(['run', '--name', 'counter', '--', bin]);
+  await until(async () => (await numbers()).length >= 6, 'the counter');
+  await must(['logs', 'counter']);
+
+  say('2. checkpoint it with `cryo dump` (CRIU saves it into the store and stops it)');
+  await must(['dump', 'counter']);
+  const atDump = (await numbers()).at(-1);
+  await must(['ps']);
+  await must(['checkpoints']);
   await sleep(1000);
-  console.log(`process ${original.pid} is gone: ${existsSync(`/proc/${original.pid}`) ? 'NO (still there!)' : 'yes'}; ` +
-    `the log stopped at ${numbers().at(-1)} (1 s later it still says ${atDump})`);
-  if (numbers().at(-1) !== atDump) throw new Error('the counter kept running after the dump');
+  const still = (await numbers()).at(-1);
+  console.log(`the job is checkpointed: 1 s later its output still ends at ${still} (it ended at ${atDump} when dumped)`);
+  if (still !== atDump) throw new Error('the counter kept running after the dump');
 
-  say('3. restore it with `cryo restore` (it becomes cryo\'s child; cryo waits for it)');
-  const restore = runCryo(['restore', '--dir', images], {
-    onStderr: (s) => {
-      const m = /restored pid (\d+)/.exec(s);
-      if (m) restoredPid = Number(m[1]);
-    },
-  });
-  await until(() => restoredPid !== undefined || restore.proc.exitCode !== null, 'the restore');
-  if (restoredPid === undefined) throw new Error('cryo restore failed');
-  await until(() => numbers().at(-1) >= atDump + 6, 'the restored counter');
-  const after = numbers().filter((n, i, all) => i >= all.lastIndexOf(atDump));
-  console.log(`counting again: ${after.join(' ')}`);
-  if (after[1] !== atDump + 1) throw new Error(`expected ${atDump + 1} after ${atDump}, got ${after[1]}`);
-  console.log(`it continued from ${atDump} -> ${atDump + 1}: same memory, same state, not started over from 1`);
+  say('3. restore it with `cryo restore` (the same job comes back; cryod is its parent again)');
+  await must(['restore', 'counter']);
+  await until(async () => (await numbers()).at(-1) >= atDump + 6, 'the restored counter');
+  const all = await numbers();
+  const around = all.slice(all.indexOf(atDump) - 2, all.indexOf(atDump) + 6);
+  console.log(`$ cryo logs counter   (around the checkpoint)\n${around.join(' ')}`);
+  if (all[all.indexOf(atDump) + 1] !== atDump + 1) throw new Error(`expected ${atDump + 1} after ${atDump}`);
+  all.forEach((n, i) => { if (n !== i + 1) throw new Error(`output not consecutive at ${i + 1}: ${n}`); });
+  console.log(`it continued from ${atDump} -> ${atDump + 1}: same memory, same state, nothing lost or repeated`);
+  await must(['ps']);
 
-  say('4. stop it (SIGTERM); cryo restore exits with the process\'s status');
-  process.kill(restoredPid, 'SIGTERM');
-  const code = await restore.done;
-  console.log(`cryo restore exited ${code} (128 + SIGTERM = 143)`);
-  restoredPid = undefined;
+  say('4. stop it; `cryo wait` reports how it ended');
+  await must(['kill', 'counter']);
+  const w = await cli(['wait', 'counter']);
+  console.log(`cryo wait exited ${w.code} (128 + SIGTERM = 143)`);
   say('done');
 } catch (e) {
   console.error(`demo failed: ${e.message}`);
   process.exitCode = 1;
 } finally {
-  for (const pid of [restoredPid, original?.exitCode === null ? original.pid : undefined]) {
-    if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  if (daemon && daemon.exitCode === null) {
+    await cli(['kill', 'counter', '--signal', 'KILL'], { echo: false }).catch(() => undefined);
+    daemon.kill('SIGTERM');
+    await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
   }
   rmSync(dir, { recursive: true, force: true });
 }

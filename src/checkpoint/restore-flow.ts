@@ -265,7 +265,7 @@ function copyName(ctx: FlowContext, base: string): string {
 export async function restorePreflight(criuPath: string, cp: Pick<ResolvedCheckpoint, 'id' | 'dir' | 'meta'>, verified: boolean): Promise<void> {
   const skip: CheckId[] = [];
   if (verified) skip.push('integrity');
-  if ((cp.meta.mode ?? 'pidns') === 'pidns') skip.push('pids');
+  if (cp.meta.mode === 'pidns') skip.push('pids');
   const manifestCpu = (await readManifest(cp.dir).catch(() => undefined));
   if (manifestCpu && 'manifest' in manifestCpu && manifestCpu.manifest.cpu.model === cpus()[0]?.model && cp.meta.kernel === release()) skip.push('cpu');
   const ignoreFiles = (cp.meta.stdio ?? []).map((s) => s.target).filter((t) => t.startsWith('/'));
