@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { startDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
 import { buildWorkload, request } from '../testing/workloads.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CriuClient } from '../criu/index.js';
+import { verifyCheckpoint } from '../store/index.js';
 
 const skip = (await new CriuClient().featureCheck()).lazyPages ? false : 'this kernel lacks userfaultfd (criu check --feature uffd-noncoop)';
 
@@ -56,4 +59,56 @@ test('cryo restore --lazy: running at once, pages complete later (cryo ps, event
   const local = await d.cli(['restore', 'hog', '--lazy', '--no-daemon']);
   assert.notEqual(local.code, 0);
   assert.match(local.stderr, /CRYO_INVALID_OPTION/);
+});
+
+test('cryo restore --lazy whose lazy-pages server dies: rm refused meanwhile, transfer FAILED in ps and events, checkpoint restores again', { skip }, async (t) => {
+  const d = await startDaemon();
+  t.after(() => d.stop());
+  const api = apiClient(d.socket);
+  const memhog = await buildWorkload('memhog');
+  const run = await d.cli(['run', '--name', 'hog2', '--', memhog, '--mib', '256', '--seed', '5']);
+  assert.equal(run.code, 0, run.stderr);
+  const port = Number(/port=(\d+)/.exec(await waitForOutput(api, 'hog2', ' mib=256'))?.[1]);
+  const dump = await d.cli(['dump', 'hog2', '--json']);
+  assert.equal(dump.code, 0, dump.stderr);
+  const dj = JSON.parse(dump.stdout) as { checkpoint: { id: string; dir: string } };
+  const serverPidFile = join((await getJob(api, 'hog2')).jobDir, 'lazy-restore', 'lazy-pages.pid');
+
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 60_000);
+  const transferDone = (async () => {
+    for await (const e of api.events.events({ job: 'hog2', replay: false, sinceSeq: 0n }, { signal: abort.signal })) {
+      if (e.type === 'restore.transfer-done') return e;
+    }
+    throw new Error('event stream ended without restore.transfer-done');
+  })();
+  transferDone.catch(() => undefined);
+
+  // A hook freezes the server before CRIU lets it push the remaining pages (post-restore).
+  const restore = await d.cli(['restore', 'hog2', '--lazy', '--json', '--hook', `post-restore=kill -STOP $(cat ${serverPidFile})`]);
+  assert.equal(restore.code, 0, restore.stderr);
+  const serverPid = Number(readFileSync(serverPidFile, 'utf8'));
+  assert.match((await d.cli(['ps'])).stdout, /\(pages transferring\)/);
+  const rm = await d.cli(['rm', dj.checkpoint.id]);
+  assert.notEqual(rm.code, 0, 'a checkpoint whose pages are being served cannot be removed');
+  assert.match(rm.stderr, /CRYO_CHECKPOINT_PINNED|in use/);
+  assert.match(rm.stderr, /lazy restore of job hog2/);
+
+  process.kill(serverPid, 'SIGKILL');
+  const ev = await transferDone;
+  clearTimeout(timer);
+  abort.abort();
+  const data = JSON.parse(ev.dataJson) as { ok: boolean; code: string | null; fate: string | null };
+  assert.equal(data.ok, false);
+  assert.equal(data.code, 'CRYO_LAZY_TRANSFER_FAILED');
+  assert.ok(data.fate === 'killed' || data.fate === 'exited', ev.dataJson);
+  assert.match(ev.message, /lazy-pages server \(pid \d+\) killed by SIGKILL/);
+  assert.match((await getJob(api, 'hog2')).note, /pages: transfer FAILED/);
+  assert.match((await d.cli(['ps'])).stdout, /\(pages transfer FAILED\)/);
+  assert.equal((await verifyCheckpoint(dj.checkpoint.dir)).ok, true, 'the checkpoint is intact');
+
+  // ... so it restores again, eagerly, with all of its memory.
+  const again = await d.cli(['restore', dj.checkpoint.id, '--name', 'hog2-again', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(await request(port, 'verify', 30_000), 'ok 256');
 });
