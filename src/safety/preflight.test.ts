@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, openSync, statSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync, closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCryoError } from '../errors/index.js';
 import { runCli } from '../testing/cli.js';
@@ -27,9 +27,19 @@ async function keeperCheckpoint(t: Parameters<typeof tempDir>[0], args: string[]
   return { dir, data, k, cp };
 }
 
-test('a clean checkpoint passes every check; cryo preflight exits 0', async (t) => {
+/** Names, sizes, modes and mtimes of every file in a directory: pre-flight must change none. */
+function snapshot(dir: string): string {
+  return readdirSync(dir).sort().map((n) => {
+    const st = statSync(join(dir, n));
+    return `${n} ${st.size} ${st.mode} ${st.mtimeMs}`;
+  }).join('\n');
+}
+
+test('a clean checkpoint passes every check, and nothing changes; cryo preflight exits 0', async (t) => {
   const { cp } = await keeperCheckpoint(t);
+  const before = snapshot(cp);
   const r = await runPreflight(cp);
+  assert.equal(snapshot(cp), before, 'pre-flight (and criu cpuinfo check) only read the checkpoint');
   assert.equal(r.ok, true, JSON.stringify(failures(r)));
   assert.deepEqual(r.checks.map((c) => c.id), ['integrity', 'images', 'files', 'ports', 'pids', 'memory', 'disk', 'cpu']);
   assert.equal(check(r, 'integrity')?.status, 'ok');
