@@ -163,7 +163,7 @@ test('a plain dump (no TCP connections kept, host network) leaves no network loc
   assert.equal(tableOf(join(dir, 'img')), undefined, 'no CRIU nftables table left by a plain dump');
 
   // Control: with the lock forced, the table is there (so the check above can fail); remove it.
-  const second = await counter(t, mkdtempSync(join(tmpdir(), 'cryo-criu-')));
+  const second = await counter(t, tempDir(t));
   await client.dump({ pid: second.c.pid, imagesDir: join(dir, 'img2'), networkLock: 'nftables' });
   const left = tableOf(join(dir, 'img2'));
   assert.ok(left, 'a forced nftables lock leaves its table until a restore unlocks it');
