@@ -64,6 +64,37 @@ test('attach', async (t) => {
     await d.cli(['wait', 'echoer']);
   });
 
+  await t.test('on a terminal, Ctrl-C interrupts the job (SIGINT to its process group), not cryo', async () => {
+    await d.cli(['run', '--name', 'trapper', '--', 'sh', '-c', 'trap "echo got-int; exit 3" INT; echo ready; while :; do sleep 0.1; done']);
+    await waitForOutput(api, 'trapper', 'ready');
+    // `script` gives `cryo attach` a pseudo-terminal, so it switches it to raw mode.
+    const tty = spawn('script', ['-qfec', `${process.execPath} ${cryoBin} attach trapper`, '/dev/null'], {
+      env: { ...process.env, CRYO_SOCKET: d.socket }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const seen = (text: string): Promise<void> => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(out)}`)), 10_000);
+      const check = (): void => {
+        if (out.includes(text)) {
+          clearTimeout(timer);
+          tty.stdout.off('data', check);
+          resolve();
+        }
+      };
+      tty.stdout.on('data', check);
+      check();
+    });
+    tty.stdout.setEncoding('utf8').on('data', (x: string) => (out += x));
+    const exit = new Promise<number | null>((res) => tty.on('exit', (c) => res(c)));
+    await seen('ready'); // the backlog arrived: cryo is attached and the terminal is raw
+    tty.stdin.write('\x03');
+    await seen('got-int');
+    assert.equal(await exit, 3);
+    const j = await getJob(api, 'trapper');
+    assert.equal(j.state, JobState.EXITED);
+    assert.equal(j.exitCode, 3);
+  });
+
   await t.test('attach ends with the job and passes its exit code on', async () => {
     await d.cli(['run', '--name', 'short', '--', 'sh', '-c', 'read x; echo "bye $x"; exit 9']);
     const a = await d.cli(['attach', 'short'], { input: 'now\n' });
