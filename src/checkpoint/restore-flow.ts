@@ -157,6 +157,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     }
     owned = t.owned;
     const plan = planStdio(o.meta.stdio ?? [], t.targets, owned);
+    const tPrepared = performance.now();
     notes.push(io === 'attachable' ? `${j.name}: output kept by cryod (attach with \`cryo attach ${j.name}\`); ${plan.summary}` : `${j.name}: output appended to ${logFile}; ${plan.summary}`);
     // restore
     const r = await criuRestore({
@@ -177,6 +178,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       },
     });
     logs.push(...r.logs);
+    notes.push(`${j.name}: CRIU ${Math.round(r.criuMs)} ms (prepare ${Math.round(tPrepared - started)} ms)`);
     closeAll(owned);
     owned = [];
     // adopt (synchronously with the state change: the exit watch settles in a later tick)
@@ -227,9 +229,12 @@ function lazyWorkDir(jobDir: string): string {
 /** The background page transfer of a lazy restore ended: job note ("pages: ...") and event. */
 function transferDone(ctx: FlowContext, jobId: string, from: string, t: TransferOutcome): void {
   const pages = t.pages ? `${t.pages.transferred} of ${t.pages.total} pages` : 'pages';
-  const what = t.ok
-    ? `pages: complete (${pages} in ${Math.round(t.afterRestoreMs)} ms after the restore)`
-    : `pages: transfer FAILED (${pages}); ${t.fate?.text ?? ''}`;
+  // The server also ends (successfully) when the process exits first: it needed no more pages.
+  const cut = t.ok && t.pages !== undefined && t.pages.transferred < t.pages.total;
+  const what = !t.ok
+    ? `pages: transfer FAILED (${pages}); ${t.fate?.text ?? ''}`
+    : cut ? `pages: not needed any more (the process ended after ${pages} had arrived)`
+      : `pages: complete (${pages} in ${Math.round(t.afterRestoreMs)} ms after the restore)`;
   let job: JobRecord | null = null;
   try {
     job = ctx.jobs.resolve(jobId);
@@ -305,6 +310,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   // 1. resolve
   const cp = resolveCheckpoint(ctx, req.ref);
   // 2. verify
+  const tVerify = performance.now();
   if (!req.noVerify) {
     const report = await verifyCheckpoint(cp.dir);
     try {
@@ -317,7 +323,9 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
     }
   }
   // 3. preflight: every reason the restore would fail, found from the images, listed at once.
+  const tPreflight = performance.now();
   await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify);
+  const timing = `verify ${Math.round(tPreflight - tVerify)} ms, pre-flight ${Math.round(performance.now() - tPreflight)} ms`;
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
@@ -362,5 +370,6 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   } finally {
     await pin?.release();
   }
+  notes.push(`timings: ${timing}, total ${Math.round(performance.now() - started)} ms`);
   return { checkpoint: cp.id, jobs, notes, hooks, logs, durationMs: performance.now() - started };
 }
