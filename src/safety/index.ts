@@ -23,11 +23,13 @@
 //     Throws UnhealthyError (CRYO_RESTORE_UNHEALTHY, with .exit and .outputTail) when the process
 //     dies or its probe never passes within graceMs. It does not kill the process: the caller decides.
 //
-//   safeDump({ dump, client?, beforeRelease?, afterDump?, discard?, restore?, onRecovery? })
+//   safeDump({ dump, client?, beforeRelease?, afterDump?, discard?, restore?, failedLogDir?, onRecovery? })
 //     A dump that never loses the process: beforeRelease runs frozen at post-dump (failure ->
 //     CRIU resumes the tree); afterDump runs after CRIU (failure -> the tree is restored from the
 //     images if CRIU killed it). Throws DumpRecoveryError with .recovery = resumed | left-running |
-//     restored (.restoredPid) | lost (.keptImagesDir); CRYO_DISK_FULL names the directory.
+//     restored (.restoredPid, our child through rst_sibling: adopt and reap it) | lost
+//     (.keptImagesDir); CRYO_DISK_FULL names the directory. CRIU's log of a failed dump is copied
+//     to failedLogDir (default the temp dir) before the partial images are discarded.
 
 export { runPreflight, preflightError, preflightFailures, PreflightError, type PreflightOptions } from './preflight.js';
 export type { CheckId, CheckStatus, PreflightCheck, PreflightItem, PreflightReport } from './preflight-types.js';
