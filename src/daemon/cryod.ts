@@ -14,6 +14,7 @@ import {
 } from '../api/index.js';
 import { createFlowContext } from '../checkpoint/index.js';
 import type { CryoConfig } from '../config/index.js';
+import { CryoError } from '../errors/index.js';
 import { CheckpointService } from '../gen/cryo/v1/checkpoints_pb.js';
 import { EventService } from '../gen/cryo/v1/events_pb.js';
 import { JobService } from '../gen/cryo/v1/jobs_pb.js';
@@ -39,6 +40,12 @@ const credSym = Symbol('cryo.peerCred');
 
 /** Starts cryod with a resolved configuration. */
 export async function startCryod(config: CryoConfig, log: Logger = pino({ level: config.logLevel }, pino.destination({ fd: 2, sync: true }))): Promise<Cryod> {
+  if (process.getuid?.() !== 0) {
+    // Jobs get their own PID namespaces and CRIU needs root: a non-root cryod could do neither.
+    throw new CryoError('CRYO_NOT_PRIVILEGED', `cryod must run as root (running as uid ${process.getuid?.() ?? '?'})`, {
+      hint: 'start it with sudo or as the systemd service packaging/cryod.service',
+    });
+  }
   const gid = resolveGroup(config.socketGroup);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
   await prepareSocketPath(config.socket, gid);

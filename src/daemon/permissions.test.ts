@@ -46,4 +46,10 @@ test('non-root callers are refused with a clear error', async (t) => {
   assert.match(e.error.message, /uid 65534 may not use cryod: only root and members of group nogroup may/);
   // The daemon is unharmed.
   assert.equal((await d.cli(['ps'])).code, 0);
+
+  // cryod itself refuses to run as non-root, in plain words.
+  const daemon = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', cli[0]!, cli[1]!, 'daemon',
+    '--socket', `${d.dir}/other.sock`, '--data-dir', `${d.dir}/other-data`]);
+  assert.equal(daemon.code, 1);
+  assert.match(daemon.stderr, /CRYO_NOT_PRIVILEGED: cryod must run as root/);
 });
