@@ -57,12 +57,11 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
     }
     return eagerFallback(client, n, workDir, why);
   }
-  writeFileSync(join(workDir, OWNER_FILE), `${server.pid}\n`);
-  n.onServerReady?.({ pid: server.pid, workDir, logPath: server.logPath });
-
   const restoreStarted = performance.now();
   let restore;
   try {
+    writeFileSync(join(workDir, OWNER_FILE), `${server.pid}\n`);
+    n.onServerReady?.({ pid: server.pid, workDir, logPath: server.logPath });
     restore = await client.restore({ ...n.restore, workDir, lazyPages: true });
   } catch (e) {
     const exit = server.exitStatus();
