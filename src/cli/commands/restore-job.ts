@@ -35,6 +35,7 @@ function copiesFlag(v: string): number {
 export async function restoreViaDaemon(ref: string, f: RestoreFlags): Promise<void> {
   const hooks = checkHookFlags(f.hook);
   const copies = copiesFlag(f.copies);
+  if (f.lazyFallback && !f.lazy) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--lazy-fallback`: it only applies to --lazy', { hint: 'add --lazy, or drop --lazy-fallback' });
   if (f.attach && copies > 1) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--attach`: cannot attach to several copies at once', { hint: 'attach to each with `cryo attach NAME`' });
   if (f.attach && f.log) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--attach` with `--log`: output going to a file cannot be attached to');
   const d = connectDaemon({ socket: f.socket });
