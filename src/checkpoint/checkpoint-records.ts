@@ -25,7 +25,7 @@ export interface CheckpointRecord {
   readonly dir: string;
   readonly state: 'complete';
   readonly createdAt: number;
-  readonly meta: CheckpointMeta & { restores?: RestoreRecord[] };
+  readonly meta: CheckpointMeta & { restores?: RestoreRecord[]; fingerprint?: Record<string, string> };
 }
 
 interface Row { id: string; job_id: string; dir: string; state: string; created_at: number; meta: string }
@@ -79,6 +79,12 @@ export class CheckpointRecords {
   /** The newest checkpoint of a job. */
   latest(jobId: string): CheckpointRecord | undefined {
     return this.list(jobId).at(-1);
+  }
+
+  /** Remembers the files' fingerprint after a clean verification (see verify-fast.ts). */
+  setFingerprint(id: string, fingerprint: Record<string, string>): void {
+    const c = this.find(id);
+    if (c) this.metaStmt.run(JSON.stringify({ ...c.meta, fingerprint }), id);
   }
 
   /** Appends a restore to a checkpoint's history (keeps the last 50). */

@@ -24,6 +24,7 @@ import type { FlowContext } from './context.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import type { CheckpointMeta } from './metadata.js';
 import { readStdio } from './stdio.js';
+import { fingerprintOf } from './verify-fast.js';
 import { restoreIntoJob } from './restore-flow.js';
 
 /** A dump request, validated by the service / CLI. */
@@ -132,6 +133,8 @@ export async function dumpJob(ctx: FlowContext, req: DumpJobRequest): Promise<Du
   // 4. Record and settle the job.
   const record: CheckpointRecord = { id: info.id, jobId: j0.id, dir: info.dir, state: 'complete', createdAt: info.createdAt.getTime(), meta };
   ctx.records.insert(record);
+  // The commit just hashed every file: the first restore need not hash them again.
+  ctx.records.setFingerprint(info.id, fingerprintOf(info.dir));
   j = ctx.jobs.setState(j0.id, req.leaveRunning ? 'running' : 'checkpointed', { latestCheckpoint: info.id, note: null, ...(req.leaveRunning ? {} : { rootPid: null, rootStartTime: null }) },
     req.leaveRunning ? `job ${j0.name} checkpointed as ${info.id} and left running` : `job ${j0.name} checkpointed as ${info.id}; its processes were stopped`);
   ctx.jobs.emit(j, 'checkpoint.created', `checkpoint ${info.id} of job ${j.name} (${info.bytes} bytes, ${Math.round(criuMs)} ms in CRIU)`, {

@@ -19,7 +19,8 @@ import { readDumpRecord } from '../criu/dump-record.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
 import { ensureFifo } from '../jobs/fifo.js';
-import { assertVerified, readManifest, verifyCheckpoint, type Pin } from '../store/index.js';
+import { readManifest, type Pin } from '../store/index.js';
+import { verifyForRestore } from './verify-fast.js';
 import { preflightError, runPreflight, UnhealthyError, watchHealth, type CheckId, type ExitInfo } from '../safety/index.js';
 import type { CheckpointRecord } from './checkpoint-records.js';
 import type { CriuChoice } from './choose-options.js';
@@ -311,10 +312,12 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   const cp = resolveCheckpoint(ctx, req.ref);
   // 2. verify
   const tVerify = performance.now();
+  let hashed = false;
   if (!req.noVerify) {
-    const report = await verifyCheckpoint(cp.dir);
     try {
-      assertVerified(report, cp.id);
+      const v = await verifyForRestore(cp.dir, cp.id, cp.record?.meta.fingerprint);
+      hashed = v.hashed;
+      if (cp.record && v.hashed) ctx.records.setFingerprint(cp.id, v.fingerprint);
     } catch (e) {
       if (isCryoError(e) && e.code === 'CRYO_CHECKPOINT_INCOMPLETE' && !cp.record) {
         throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
@@ -325,7 +328,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   // 3. preflight: every reason the restore would fail, found from the images, listed at once.
   const tPreflight = performance.now();
   await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify);
-  const timing = `verify ${Math.round(tPreflight - tVerify)} ms, pre-flight ${Math.round(performance.now() - tPreflight)} ms`;
+  const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(performance.now() - tPreflight)} ms`;
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);

@@ -9,7 +9,8 @@ import { join, resolve as resolvePath } from 'node:path';
 import { readDumpRecord } from '../criu/dump-record.js';
 import { CriuClient, waitForExit, type ExitStatus } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
-import { assertVerified, CheckpointStore, verifyCheckpoint, type Pin } from '../store/index.js';
+import { CheckpointStore, type Pin } from '../store/index.js';
+import { verifyForRestore } from './verify-fast.js';
 import { CheckpointRecords } from './checkpoint-records.js';
 import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
@@ -41,7 +42,7 @@ export interface LocalRestoreResult {
 }
 
 /** A checkpoint directory for `ref`: a path, an id (prefix) or a job name in cryod's database. */
-function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; inStore: boolean } {
+function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; inStore: boolean; fingerprint?: Record<string, string> } {
   const asPath = resolvePath(ref);
   if ((ref.includes('/') || ref.startsWith('.')) && existsSync(asPath) && statSync(asPath).isDirectory()) {
     const id = readMeta(asPath)?.['id'];
@@ -53,11 +54,11 @@ function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; 
     try {
       const recs = new CheckpointRecords(db);
       const rec = recs.find(ref);
-      if (rec) return { id: rec.id, dir: rec.dir, inStore: true };
+      if (rec) return { id: rec.id, dir: rec.dir, inStore: true, ...(rec.meta.fingerprint ? { fingerprint: rec.meta.fingerprint } : {}) };
       const job = db.prepare('SELECT id, latest_checkpoint FROM jobs WHERE id = ? OR name = ?').get(ref, ref) as { id: string; latest_checkpoint: string | null } | undefined;
       if (job) {
         const latest = (job.latest_checkpoint ? recs.find(job.latest_checkpoint) : undefined) ?? recs.latest(job.id);
-        if (latest) return { id: latest.id, dir: latest.dir, inStore: true };
+        if (latest) return { id: latest.id, dir: latest.dir, inStore: true, ...(latest.meta.fingerprint ? { fingerprint: latest.meta.fingerprint } : {}) };
         throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `job ${ref} has no checkpoint`, { job: ref, operation: 'restore' });
       }
     } finally {
@@ -76,7 +77,7 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
   const cp = resolveLocal(o.ref, o.dataDir);
   if (!o.noVerify) {
     try {
-      assertVerified(await verifyCheckpoint(cp.dir), cp.id);
+      await verifyForRestore(cp.dir, cp.id, cp.fingerprint);
     } catch (e) {
       if (isCryoError(e, 'CRYO_CHECKPOINT_INCOMPLETE') && !cp.inStore) {
         throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
