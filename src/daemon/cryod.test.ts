@@ -34,7 +34,7 @@ test('cryod end to end', async (t) => {
     assert.equal(job.mode, 'pidns');
     assert.ok(job.rootPid > 0);
     // The root is tini, host pid, whose fds 0/1/2 are the job's FIFOs (recorded for restore).
-    assert.match(readFileSync(`/proc/${job.rootPid}/cmdline`, 'utf8'), /^tini\0/);
+    assert.match(readFileSync(`/proc/${job.rootPid}/cmdline`, 'utf8'), /^(\/usr\/bin\/)?tini\0/);
     assert.deepEqual(job.stdio.map((s) => s.fd), [0, 1, 2]);
     assert.ok(job.stdio.every((s) => s.inode > 0 && s.target.startsWith(d.dataDir)), JSON.stringify(job.stdio));
 

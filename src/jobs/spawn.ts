@@ -44,19 +44,45 @@ export function exitStatusPath(jobDir: string): string {
   return join(jobDir, 'exit');
 }
 
+const toolDirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const toolCache = new Map<string, string>();
+
+/**
+ * Absolute path of a helper cryo needs (sh, setsid, unshare, tini), looked up in cryod's PATH and
+ * the usual directories, so the job's own PATH cannot break or hijack the launch.
+ */
+export function tool(name: 'sh' | 'setsid' | 'unshare' | 'tini'): string {
+  const cached = toolCache.get(name);
+  if (cached) return cached;
+  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.startsWith('/')), ...toolDirs]) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      toolCache.set(name, join(dir, name));
+      return join(dir, name);
+    } catch {
+      // next directory
+    }
+  }
+  throw new CryoError('CRYO_SPAWN_FAILED', `cannot start jobs: \`${name}\` is not installed`, {
+    hint: name === 'tini' ? 'install tini (./scripts/setup.sh does), or run the job with --no-pidns' : `install ${name === 'sh' ? 'a POSIX shell' : 'util-linux'}`,
+  });
+}
+
 /** The argv of the monitor (for tests and docs). */
 export function launchArgv(spec: LaunchSpec): string[] {
+  const sh = tool('sh');
   const stdio = spec.logFile === undefined
-    ? ['sh', '-c', fifoStdioScript, 'cryo-stdio', ...Object.values(fifoPaths(spec.jobDir))]
-    : ['sh', '-c', fileStdioScript, 'cryo-stdio', spec.logFile];
+    ? [sh, '-c', fifoStdioScript, 'cryo-stdio', ...Object.values(fifoPaths(spec.jobDir))]
+    : [sh, '-c', fileStdioScript, 'cryo-stdio', spec.logFile];
   const inner = spec.mode === 'pidns'
-    ? ['unshare', '--pid', '--ipc', '--fork', 'setsid', ...stdio, 'tini', '-g', '--', ...spec.command]
-    : ['setsid', ...stdio, ...spec.command];
+    ? [tool('unshare'), '--pid', '--ipc', '--fork', tool('setsid'), ...stdio, tool('tini'), '-g', '--', ...spec.command]
+    : [tool('setsid'), ...stdio, ...spec.command];
   return ['-c', monitorScript, 'cryo-monitor', exitStatusPath(spec.jobDir), ...inner];
 }
 
 /** Fails early, in plain words, when the command or cwd cannot work (tini would only say 127). */
 export function checkLaunchable(spec: LaunchSpec): void {
+  launchArgv(spec); // every helper tool is installed
   try {
     if (!statSync(spec.cwd).isDirectory()) throw new Error('not a directory');
   } catch {
@@ -93,7 +119,7 @@ export interface Launched {
 
 /** Spawns the monitor (detached: the job must not die with cryod). */
 export function launch(spec: LaunchSpec): Launched {
-  const monitor = spawn('sh', launchArgv(spec), {
+  const monitor = spawn(tool('sh'), launchArgv(spec), {
     cwd: spec.cwd, env: spec.env, detached: true, stdio: 'ignore',
   });
   if (monitor.pid === undefined) {
