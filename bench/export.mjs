@@ -105,7 +105,7 @@ async function main() {
     const { store, info, commitMs } = await makeCheckpoint1G(tmp);
     const bytes = info.bytes;
     const files = readdirSync(info.dir).filter((n) => n !== 'manifest.json');
-    const res = { cryoExport: [], cryoExportVerify: [], rawExport: [], rawExportSync: [], cryoImport: [], rawImport: [], rawImportSync: [], exportRss: [], importRss: [] };
+    const res = { libExport: [], libImport: [], cryoExport: [], cryoExportVerify: [], rawExport: [], rawExportSync: [], cryoImport: [], rawImport: [], rawImportSync: [], exportRss: [], importRss: [] };
     const archive = join(tmp, 'cp.tar.zst');
     const rawArchive = join(tmp, 'raw.tar.zst');
     for (let r = 0; r <= rounds; r++) {
@@ -117,6 +117,18 @@ async function main() {
           ? await timed('/usr/bin/time', ['-v', process.execPath, cryo, 'export', info.dir, '-o', archive, '--compress', 'zstd', '--level', '3'])
           : await sh(`tar -c -C '${info.dir}' ${files.map((f) => `'${f}'`).join(' ')} manifest.json | zstd -q -T0 -3 -c > '${rawArchive}'`);
         if (who === 'cryo') {
+          // The store library alone in a fresh Node process (no CLI start-up: main.ts loads every command).
+          const lib = join(repo, 'dist/store/index.js');
+          const archive3 = join(tmp, 'cp-lib.tar.zst');
+          const le = await timed(process.execPath, ['--input-type=module', '-e', `const s = await import(${JSON.stringify(lib)}); await s.exportCheckpoint(${JSON.stringify(info.dir)}, ${JSON.stringify(archive3)});`]);
+          const libTarget = join(tmp, `lib-${r}`);
+          const li = await timed(process.execPath, ['--input-type=module', '-e', `const s = await import(${JSON.stringify(lib)}); await s.importCheckpoint(${JSON.stringify(archive3)}, await s.CheckpointStore.open({ root: ${JSON.stringify(libTarget)} }));`]);
+          rmSync(archive3, { force: true });
+          rmSync(libTarget, { recursive: true, force: true });
+          if (r > 0) {
+            res.libExport.push(le.ms);
+            res.libImport.push(li.ms);
+          }
           const archive2 = join(tmp, 'cp-nv.tar.zst');
           const nv = await timed(process.execPath, [cryo, 'export', info.dir, '-o', archive2, '--verify']);
           rmSync(archive2, { force: true });
@@ -145,6 +157,7 @@ async function main() {
         }
       }
     }
+    const cliStart = median(await Promise.all([0, 1, 2].map(() => timed(process.execPath, [cryo, '--help']).then((x) => x.ms))));
     const mibs = (ms) => (bytes / 2 ** 20 / (ms / 1000)).toFixed(0);
     const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)]));
     const ratioE = m.rawExport / m.cryoExport;
@@ -166,13 +179,16 @@ Targets: throughput >= 80% of the raw pipeline, cryo's peak RSS < 200 MiB.
 | operation | cryo (ms) | raw (ms) | cryo MiB/s | raw MiB/s | cryo / raw throughput |
 | --- | ---: | ---: | ---: | ---: | ---: |
 | export | ${m.cryoExport.toFixed(0)} | ${m.rawExport.toFixed(0)} | ${mibs(m.cryoExport)} | ${mibs(m.rawExport)} | ${(ratioE * 100).toFixed(0)}% |
+| export, store library in a fresh \`node\` (no CLI start-up) | ${m.libExport.toFixed(0)} | ${m.rawExport.toFixed(0)} | ${mibs(m.libExport)} | ${mibs(m.rawExport)} | ${((m.rawExport / m.libExport) * 100).toFixed(0)}% |
 | export, raw followed by \`sync\` (cryo fsyncs the archive) | ${m.cryoExport.toFixed(0)} | ${m.rawExportSync.toFixed(0)} | ${mibs(m.cryoExport)} | ${mibs(m.rawExportSync)} | ${((m.rawExportSync / m.cryoExport) * 100).toFixed(0)}% |
 | export \`--verify\` (also hashes every file against the manifest) | ${m.cryoExportVerify.toFixed(0)} | ${m.rawExport.toFixed(0)} | ${mibs(m.cryoExportVerify)} | ${mibs(m.rawExport)} | ${((m.rawExport / m.cryoExportVerify) * 100).toFixed(0)}% |
 | import | ${m.cryoImport.toFixed(0)} | ${m.rawImport.toFixed(0)} | ${mibs(m.cryoImport)} | ${mibs(m.rawImport)} | ${(ratioI * 100).toFixed(0)}% |
+| import, store library in a fresh \`node\` (no CLI start-up) | ${m.libImport.toFixed(0)} | ${m.rawImport.toFixed(0)} | ${mibs(m.libImport)} | ${mibs(m.rawImport)} | ${((m.rawImport / m.libImport) * 100).toFixed(0)}% |
 | import, raw followed by \`sync\` | ${m.cryoImport.toFixed(0)} | ${m.rawImportSync.toFixed(0)} | ${mibs(m.cryoImport)} | ${mibs(m.rawImportSync)} | ${((m.rawImportSync / m.cryoImport) * 100).toFixed(0)}% |
 
 - export: ${verdict(ratioE >= 0.8)} (${(ratioE * 100).toFixed(0)}% of raw; cryo checks sizes against the manifest and fsyncs the archive, raw does neither)
 - import: ${verdict(ratioI >= 0.8)} (${(ratioI * 100).toFixed(0)}% of raw; cryo fsyncs, raw does not)
+- library alone: export ${((m.rawExport / m.libExport) * 100).toFixed(0)}%, import ${((m.rawImport / m.libImport) * 100).toFixed(0)}% of raw. The gap between the CLI and the library is the \`cryo\` start-up (${cliStart.toFixed(0)} ms for \`cryo --help\` in this run: src/cli/main.ts imports every command module eagerly), a fixed cost per command, not a throughput cost
 - peak RSS of the cryo process (VmHWM): export ${(Math.max(...res.exportRss) / 1024).toFixed(0)} MiB, import ${(Math.max(...res.importRss) / 1024).toFixed(0)} MiB: ${verdict(maxRss < 200)} (zstd runs as its own process)
 - committing the dump into the store (hash + fsync of every file, cpuinfo, manifest, rename): ${commitMs} ms
 
