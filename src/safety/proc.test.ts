@@ -76,7 +76,8 @@ test('a pid still used as a process group id by a survivor is held', async (t) =
   const sh = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore', detached: true });
   const leader = sh.pid!;
   t.after(() => { try { process.kill(-leader, 'SIGKILL'); } catch { /* gone */ } });
-  await until(() => readAllStats().some((s) => s.pgid === leader && s.pid !== leader), 'the group member');
+  // The forked child is `sh` until it has exec'd sleep: wait for `sleep` itself.
+  await until(() => readAllStats().some((s) => s.pgid === leader && s.pid !== leader && s.comm === 'sleep'), 'the group member');
   sh.kill('SIGKILL');
   await new Promise((r) => sh.once('exit', r));
   await until(() => readStat(leader) === undefined, 'the leader to be reaped');
