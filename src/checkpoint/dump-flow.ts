@@ -125,6 +125,10 @@ export async function dumpJob(ctx: FlowContext, req: DumpJobRequest): Promise<Du
   };
   let info;
   try {
+    // Test-only fault injection (like CRIU's own): the recovery path must be exercised for real.
+    if (process.env['CRYO_FAULT_INJECT'] === 'dump-commit') {
+      throw new CryoError('CRYO_DISK_FULL', 'cannot write the checkpoint: injected fault (CRYO_FAULT_INJECT=dump-commit)');
+    }
     info = await ctx.store.commit(ingest, { ...meta, options: { ...meta.options } });
   } catch (e) {
     throw await commitFailed(ctx, j0, ingest, meta, e, !!req.leaveRunning);

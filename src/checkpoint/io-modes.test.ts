@@ -131,7 +131,7 @@ test('checkpoint and restore in every I/O mode', async (t) => {
 
   await t.test('--no-daemon: restored in the CLI process, wired to its stdio, exit code passed through', async () => {
     const counter = await buildWorkload('counter');
-    const run = await d.cli(['run', '--name', 'fg', '--', counter, '--interval-ms', '40', '--exit-after', '40', '--exit-code', '42']);
+    const run = await d.cli(['run', '--name', 'fg', '--', counter, '--interval-ms', '30', '--exit-after', '200', '--exit-code', '42']);
     assert.equal(run.code, 0, run.stderr);
     await waitForOutput(api, 'fg', '\n4\n');
     const dump = await d.cli(['dump', 'fg', '--json']);
@@ -142,7 +142,7 @@ test('checkpoint and restore in every I/O mode', async (t) => {
     assert.equal(r.code, 42, r.stderr);
     const after = r.stdout.trim().split('\n').map(Number);
     assert.equal(after[0], atDump + 1, 'continues where the checkpoint was, on our stdout');
-    assert.equal(after.at(-1), 40);
+    assert.equal(after.at(-1), 200);
     // stdin: a job restored by name (its latest checkpoint), reading the CLI's stdin.
     assert.equal((await d.cli(['run', '--name', 'reader', '--', ...TICKER])).code, 0);
     await waitForOutput(api, 'reader', 'tick 2\n');
