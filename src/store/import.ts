@@ -128,73 +128,97 @@ async function unpack(
   let ingest: Ingest | undefined;
   const expected = new Map<string, Manifest['files'][number]>();
   let done = 0;
-  for await (const entry of extract) {
-    const name = checkEntry(entry.header, seen, limits, file);
-    if (!manifest) {
-      if (name !== MANIFEST_NAME || entry.header.type !== 'file') throw corrupt(`first entry is ${JSON.stringify(name)}, expected ${MANIFEST_NAME}`);
-      if (entry.header.size > limits.maxManifestBytes) {
-        throw new CryoError('CRYO_ARCHIVE_UNSAFE', `archive ${file} has an unsafe entry "${MANIFEST_NAME}": size ${entry.header.size} exceeds the manifest limit of ${limits.maxManifestBytes} bytes; nothing was imported`, { operation: 'import' });
-      }
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      manifestText = Buffer.concat(chunks).toString('utf8');
-      const m = parseManifest(manifestText);
-      if (typeof m === 'string') throw corrupt(`its manifest.json is invalid: ${m}`);
-      manifest = m;
-      for (const f of m.files) {
-        if (f.size > limits.maxEntryBytes) {
-          throw new CryoError('CRYO_ARCHIVE_UNSAFE', `archive ${file} declares ${JSON.stringify(f.path)} of ${f.size} bytes, over the limit of ${limits.maxEntryBytes}; nothing was imported`, { operation: 'import' });
-        }
-        expected.set(f.path, f);
-      }
-      await checkRoom(store, m);
-      if ((await store.list()).some((c) => c.id === m.id)) {
-        throw new CryoError('CRYO_CHECKPOINT_EXISTS', `checkpoint ${m.id} from ${file} is already in the store at ${store.root}`, { checkpoint: m.id, operation: 'import' });
-      }
-      ingest = await store.beginIngest({ id: m.id });
-      began(ingest);
-      continue;
-    }
-    if (!ingest) throw new Error('unreachable: ingest not started');
-    if (entry.header.type === 'directory') {
-      await mkdir(join(ingest.dir, name), { recursive: true });
-      entry.resume();
-      continue;
-    }
-    const want = expected.get(name);
-    if (!want) throw corrupt(`it holds ${JSON.stringify(name)}, which its manifest does not list`);
-    if (want.size !== entry.header.size) throw corrupt(`${name} is ${entry.header.size} bytes in the archive, ${want.size} in the manifest`);
-    const path = join(ingest.dir, name);
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(path, 'wx', 0o644);
-    // A write stream batches writes (writev); it must be settled before the descriptor is closed.
-    const ws = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
-    ws.on('error', () => undefined); // surfaced through once() below
-    try {
-      const hash = createHash('sha256');
-      for await (const c of entry) {
-        const chunk = c as Buffer;
-        hash.update(chunk);
-        done += chunk.length;
-        if (!ws.write(chunk)) await once(ws, 'drain');
-        onProgress?.({ phase: 'import', bytes: done, totalBytes: manifest.totals.bytes, file: name });
-      }
-      ws.end();
-      await once(ws, 'finish');
-      if (hash.digest('hex') !== want.sha256) throw corrupt(`${name} does not match the SHA-256 in its manifest`);
-      await fh.sync();
-    } finally {
-      if (!ws.writableFinished && !ws.closed) {
-        ws.destroy();
-        await once(ws, 'close').catch(() => undefined);
-      }
-      await fh.close();
-    }
-    expected.delete(name);
+  const syncs: Promise<void>[] = [];
+  try {
+    return await unpackEntries();
+  } finally {
+    await Promise.allSettled(syncs); // no descriptor outlives the import, whatever happened
   }
-  if (!manifest || !ingest) throw corrupt('it is empty (no manifest.json)');
-  if (expected.size) throw corrupt(`it ends before ${[...expected.keys()].slice(0, 5).join(', ')}${expected.size > 5 ? ', ...' : ''} (truncated?)`);
-  return { ingest, manifest, manifestText };
+
+  async function unpackEntries(): Promise<Unpacked> {
+    for await (const entry of extract) {
+      const name = checkEntry(entry.header, seen, limits, file);
+      if (!manifest) {
+        if (name !== MANIFEST_NAME || entry.header.type !== 'file') throw corrupt(`first entry is ${JSON.stringify(name)}, expected ${MANIFEST_NAME}`);
+        if (entry.header.size > limits.maxManifestBytes) {
+          throw new CryoError('CRYO_ARCHIVE_UNSAFE', `archive ${file} has an unsafe entry "${MANIFEST_NAME}": size ${entry.header.size} exceeds the manifest limit of ${limits.maxManifestBytes} bytes; nothing was imported`, { operation: 'import' });
+        }
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        manifestText = Buffer.concat(chunks).toString('utf8');
+        const m = parseManifest(manifestText);
+        if (typeof m === 'string') throw corrupt(`its manifest.json is invalid: ${m}`);
+        manifest = m;
+        for (const f of m.files) {
+          if (f.size > limits.maxEntryBytes) {
+            throw new CryoError('CRYO_ARCHIVE_UNSAFE', `archive ${file} declares ${JSON.stringify(f.path)} of ${f.size} bytes, over the limit of ${limits.maxEntryBytes}; nothing was imported`, { operation: 'import' });
+          }
+          expected.set(f.path, f);
+        }
+        await checkRoom(store, m);
+        if ((await store.list()).some((c) => c.id === m.id)) {
+          throw new CryoError('CRYO_CHECKPOINT_EXISTS', `checkpoint ${m.id} from ${file} is already in the store at ${store.root}`, { checkpoint: m.id, operation: 'import' });
+        }
+        ingest = await store.beginIngest({ id: m.id });
+        began(ingest);
+        continue;
+      }
+      if (!ingest) throw new Error('unreachable: ingest not started');
+      if (entry.header.type === 'directory') {
+        await mkdir(join(ingest.dir, name), { recursive: true });
+        entry.resume();
+        continue;
+      }
+      const want = expected.get(name);
+      if (!want) throw corrupt(`it holds ${JSON.stringify(name)}, which its manifest does not list`);
+      if (want.size !== entry.header.size) throw corrupt(`${name} is ${entry.header.size} bytes in the archive, ${want.size} in the manifest`);
+      const path = join(ingest.dir, name);
+      await mkdir(dirname(path), { recursive: true });
+      const fh = await open(path, 'wx', 0o644);
+      let handedOff = false;
+      // A write stream batches writes (writev); it must be settled before the descriptor is closed.
+      const ws = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
+      ws.on('error', () => undefined); // surfaced through once() below
+      try {
+        const hash = createHash('sha256');
+        for await (const c of entry) {
+          const chunk = c as Buffer;
+          hash.update(chunk);
+          done += chunk.length;
+          if (!ws.write(chunk)) await once(ws, 'drain');
+          onProgress?.({ phase: 'import', bytes: done, totalBytes: manifest.totals.bytes, file: name });
+        }
+        ws.end();
+        await once(ws, 'finish');
+        if (hash.digest('hex') !== want.sha256) throw corrupt(`${name} does not match the SHA-256 in its manifest`);
+        // fsync in the background while the next entries stream in; all are awaited before commit.
+        const synced = fh.sync().finally(() => fh.close());
+        synced.catch(() => undefined); // handled: settleSyncs rethrows it
+        syncs.push(synced);
+        handedOff = true;
+        if (syncs.length >= 32) await settleSyncs(syncs);
+      } finally {
+        if (!ws.writableFinished && !ws.closed) {
+          ws.destroy();
+          await once(ws, 'close').catch(() => undefined);
+        }
+        if (!handedOff) await fh.close();
+      }
+      expected.delete(name);
+    }
+    if (!manifest || !ingest) throw corrupt('it is empty (no manifest.json)');
+    if (expected.size) throw corrupt(`it ends before ${[...expected.keys()].slice(0, 5).join(', ')}${expected.size > 5 ? ', ...' : ''} (truncated?)`);
+    await settleSyncs(syncs);
+    return { ingest, manifest, manifestText };
+  }
+}
+
+/** Waits for the background fsyncs started so far (rethrowing the first failure) and forgets them. */
+async function settleSyncs(syncs: Promise<void>[]): Promise<void> {
+  const pending = syncs.splice(0);
+  const results = await Promise.allSettled(pending);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Refuses early when the store's disk cannot hold the checkpoint (better than failing at 90%). */
