@@ -310,6 +310,11 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   }
   // 1. resolve
   const cp = resolveCheckpoint(ctx, req.ref);
+  if (!req.name && req.copies === 1 && cp.job && (cp.job.state === 'restoring' || cp.job.state === 'checkpointing')) {
+    throw new CryoError('CRYO_INVALID_STATE', `job ${cp.job.name} is ${cp.job.state} right now`, {
+      job: cp.job.name, operation: 'restore', hint: 'wait for that operation to finish, or restore a copy with --name',
+    });
+  }
   // 2. verify
   const tVerify = performance.now();
   let hashed = false;
