@@ -5,7 +5,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, statfs, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +12,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { checkEntry, defaultArchiveLimits, type ArchiveLimits } from './archive-limits.js';
+import { HashWorker } from './hash-worker.js';
 import { detectCompression, spawnZstd, type Compression } from './compression.js';
 import { isDiskFull, rethrowFsError } from './fs-errors.js';
 import { MANIFEST_NAME, parseManifest, type Manifest } from './manifest.js';
@@ -129,10 +129,12 @@ async function unpack(
   const expected = new Map<string, Manifest['files'][number]>();
   let done = 0;
   const syncs: Promise<void>[] = [];
+  const hasher = new HashWorker();
   try {
     return await unpackEntries();
   } finally {
     await Promise.allSettled(syncs); // no descriptor outlives the import, whatever happened
+    await hasher.close();
   }
 
   async function unpackEntries(): Promise<Unpacked> {
@@ -180,17 +182,17 @@ async function unpack(
       const ws = createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
       ws.on('error', () => undefined); // surfaced through once() below
       try {
-        const hash = createHash('sha256');
+        hasher.start();
         for await (const c of entry) {
           const chunk = c as Buffer;
-          hash.update(chunk);
+          await hasher.update(chunk);
           done += chunk.length;
           if (!ws.write(chunk)) await once(ws, 'drain');
           onProgress?.({ phase: 'import', bytes: done, totalBytes: manifest.totals.bytes, file: name });
         }
         ws.end();
         await once(ws, 'finish');
-        if (hash.digest('hex') !== want.sha256) throw corrupt(`${name} does not match the SHA-256 in its manifest`);
+        if ((await hasher.digest()) !== want.sha256) throw corrupt(`${name} does not match the SHA-256 in its manifest`);
         // fsync in the background while the next entries stream in; all are awaited before commit.
         const synced = fh.sync().finally(() => fh.close());
         synced.catch(() => undefined); // handled: settleSyncs rethrows it
