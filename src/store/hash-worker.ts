@@ -20,7 +20,8 @@ const MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
 /** One hashing thread, used for one file at a time: start, update..., digest. */
 export class HashWorker {
-  private readonly worker = new Worker(SOURCE, { eval: true });
+  // execArgv []: the code is CommonJS even when the parent runs with --input-type=module.
+  private readonly worker = new Worker(SOURCE, { eval: true, execArgv: [] });
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private onDigest: ((d: string) => void) | undefined;

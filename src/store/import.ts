@@ -79,7 +79,7 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
     // When the stream broke first, the decompressor's own words explain it best.
     const zstdErr = zstd ? await zstd.done.catch(() => undefined) : undefined;
     if (isCryoError(e) || isDiskFull(e)) rethrowFsError(e, `checkpoint from ${file} into ${store.root}`, { operation: 'import' });
-    if (zstdErr && !/killed by SIGKILL/.test(zstdErr)) throw corrupt(`zstd: ${zstdErr}`, e);
+    if (zstdErr && !/killed by SIG(KILL|PIPE)/.test(zstdErr)) throw corrupt(`zstd: ${zstdErr}`, e);
     throw corrupt((e as Error).message ?? String(e), e);
   } finally {
     await inFh?.close().catch(() => undefined);
