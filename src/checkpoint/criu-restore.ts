@@ -43,6 +43,8 @@ export interface CriuRestoreOutput {
   /** criu-restore.<n>.log of every attempt, in order. */
   readonly logs: string[];
   readonly criuMs: number;
+  /** Hooks that failed when nothing could be undone any more (post-resume), in words. */
+  readonly warnings: string[];
   /** Lazy restore: settles when every page has arrived (or the transfer failed). */
   readonly transfer?: Promise<TransferOutcome>;
 }
@@ -83,6 +85,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     logs.push(join(logDir, logFile));
     let exited: Promise<ExitStatus> | undefined;
     let hookError: CryoError | undefined;
+    const warnings: string[] = [];
     const started = performance.now();
     try {
       const restoreOpts: RestoreOptions = {
@@ -99,7 +102,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
             i.onNotify?.(ev.script, ev.pid);
             try {
               // After post-resume the process already runs: a failing hook there cannot undo it.
-              if (ev.script === 'post-resume') await i.hooks.run(ev.script).catch((e: unknown) => i.onNotify?.(`hook-failed:${(e as Error).message}`, ev.pid));
+              if (ev.script === 'post-resume') await i.hooks.run(ev.script).catch((e: unknown) => warnings.push(`${(e as Error).message} (the process was already running)`));
               else await i.hooks.run(ev.script);
             } catch (e) {
               hookError = e as CryoError;
@@ -119,10 +122,25 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
       }
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
-      return { pid: res.pid, exited: exited ?? i.watch(res.pid), attempts: attempt, logs, criuMs, ...(transfer ? { transfer } : {}) };
+      const watched = exited ?? i.watch(res.pid);
+      if (hookError) {
+        // CRIU goes on after a failed pre-resume notification ("Pre-resume script ret code -1",
+        // tasks resumed): a failing hook must still abort, so the restored tree is removed here.
+        try {
+          process.kill(res.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await watched;
+        throw new CryoError('CRYO_HOOK_FAILED', `restore aborted: ${(hookError).message}; the restored processes were killed and reaped, the checkpoint is unchanged`, {
+          ...(hookError).context, operation: 'restore', imagesDir: i.dir, logPath: join(logDir, logFile),
+        });
+      }
+      return { pid: res.pid, exited: watched, attempts: attempt, logs, criuMs, warnings, ...(transfer ? { transfer } : {}) };
     } catch (e) {
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
+      if (isCryoError(e, 'CRYO_HOOK_FAILED') && e.message.startsWith('restore aborted:')) throw e;
       if (hookError) {
         throw new CryoError('CRYO_HOOK_FAILED', `restore aborted: ${hookError.message}; the checkpoint is unchanged and no process was left running`, {
           ...hookError.context, operation: 'restore', imagesDir: i.dir, logPath: join(logDir, logFile),

@@ -74,6 +74,21 @@ test('hooks run in order at CRIU notifications; failing hooks abort and change n
     for (const j of ['hk', 'hk-ok']) assert.equal((await d.cli(['kill', j, '--signal', 'KILL'])).code, 0);
   });
 
+  await t.test('a hook failing after CRIU created the processes (pre-resume) aborts too: no job, no process, log kept', async () => {
+    const before = json<unknown[]>((await d.cli(['ps', '--json'])).stdout).length;
+    const r = await d.cli(['restore', 'hk', '--name', 'hk-late', '--json', '--hook', 'pre-resume=exit 4']);
+    assert.equal(r.code, 1);
+    const err = json<{ error: { code: string; message: string; logPath?: string } }>(r.stderr).error;
+    assert.equal(err.code, 'CRYO_HOOK_FAILED');
+    assert.match(err.logPath ?? '', /criu-restore\.\d+\.log$/, 'the error names the CRIU log of the attempt');
+    assert.ok(existsSync(err.logPath ?? ''));
+    assert.equal(json<unknown[]>((await d.cli(['ps', '--json'])).stdout).length, before, 'no job was created');
+    const cps = json<{ dir: string }[]>((await d.cli(['checkpoints', 'hk', '--json'])).stdout);
+    assert.equal((await verifyCheckpoint(cps[0]?.dir ?? '')).ok, true, 'the checkpoint still verifies');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual(zombieChildren(d.proc.pid as number), [], 'the half-restored processes were reaped');
+  });
+
   await t.test('a failing or hanging pre-dump hook aborts the dump; the job keeps running', async () => {
     assert.equal((await d.cli(['run', '--name', 'hk2', '--', counter, '--interval-ms', '50'])).code, 0);
     await waitForOutput(api, 'hk2', '\n2\n');

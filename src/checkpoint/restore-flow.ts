@@ -179,6 +179,10 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       },
     });
     logs.push(...r.logs);
+    for (const w of r.warnings) {
+      notes.push(`${j.name}: warning: ${w}`);
+      ctx.jobs.emit(j, 'hook.failed', w, { checkpoint: o.checkpointId ?? null });
+    }
     notes.push(`${j.name}: CRIU ${Math.round(r.criuMs)} ms (prepare ${Math.round(tPrepared - started)} ms)`);
     closeAll(owned);
     owned = [];

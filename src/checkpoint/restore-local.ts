@@ -103,6 +103,7 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
       watch: (pid) => waitForExit(pid),
       onRetry: (e, delay) => o.onNote?.(`${e.message}; retrying in ${delay} ms`),
     });
+    for (const w of r.warnings) o.onNote?.(`warning: ${w}`);
     return { pid: r.pid, exited: r.exited, checkpoint: cp.id, dir: cp.dir, logs: r.logs, hooks: hooks.runs, criuMs: r.criuMs };
   } finally {
     await pin?.release();
