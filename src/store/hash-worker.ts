@@ -16,12 +16,12 @@ parentPort.on('message', (m) => {
 `;
 
 /** Most bytes queued to the worker before update() waits for it. */
-const MAX_IN_FLIGHT = 16 * 1024 * 1024;
+const MAX_IN_FLIGHT = 4 * 1024 * 1024;
 
 /** One hashing thread, used for one file at a time: start, update..., digest. */
 export class HashWorker {
   // execArgv []: the code is CommonJS even when the parent runs with --input-type=module.
-  private readonly worker = new Worker(SOURCE, { eval: true, execArgv: [] });
+  private readonly worker = new Worker(SOURCE, { eval: true, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private onDigest: ((d: string) => void) | undefined;
