@@ -28,7 +28,7 @@ import type { FlowContext } from './context.js';
 import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta, type CheckpointMeta } from './metadata.js';
-import { closeAll, openFifoTargets, openFileTargets, planStdio, readStdio } from './stdio.js';
+import { closeAll, openFifoTargets, openFileTargets, planStdio, readStdio, recordedStdio } from './stdio.js';
 
 /** A restore request, validated by the service. */
 export interface RestoreRequestOpts {
@@ -157,7 +157,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       t = openFileTargets(logFile as string);
     }
     owned = t.owned;
-    const plan = planStdio(o.meta.stdio ?? [], t.targets, owned);
+    const plan = planStdio(recordedStdio(o.dir, o.meta.stdio), t.targets, owned);
     const tPrepared = performance.now();
     notes.push(io === 'attachable' ? `${j.name}: output kept by cryod (attach with \`cryo attach ${j.name}\`); ${plan.summary}` : `${j.name}: output appended to ${logFile}; ${plan.summary}`);
     // restore

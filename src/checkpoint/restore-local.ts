@@ -15,7 +15,7 @@ import { CheckpointRecords } from './checkpoint-records.js';
 import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta } from './metadata.js';
-import { planStdio } from './stdio.js';
+import { planStdio, recordedStdio } from './stdio.js';
 import { restorePreflight } from './restore-flow.js';
 
 /** Options of a daemonless restore. */
@@ -92,7 +92,7 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
   let pin: Pin | undefined;
   if (cp.inStore) pin = await (await CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') })).pin(cp.id, `daemonless restore (pid ${process.pid})`);
   try {
-    const plan = planStdio(meta.stdio ?? [], { stdin: 0, stdout: 1, stderr: 2 });
+    const plan = planStdio(recordedStdio(cp.dir, meta.stdio), { stdin: 0, stdout: 1, stderr: 2 });
     o.onNote?.(`${plan.summary} to this terminal`);
     const hooks = new HookRunner(o.hooks, o.hookTimeoutMs, {
       CRYO_JOB: meta.job ?? '', CRYO_JOB_NAME: meta.jobName ?? '', CRYO_CHECKPOINT: cp.id, CRYO_IMAGES_DIR: cp.dir, CRYO_PID: '',

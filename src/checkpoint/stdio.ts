@@ -9,6 +9,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { CryoError } from '../errors/index.js';
 import type { StdioIdentity } from '../jobs/index.js';
 import { fdIdentity } from '../jobs/proc.js';
+import { buildCheckpointModel } from '../images/index.js';
 
 /** Where the restored job's fds 0/1/2 should go: descriptors in OUR process. */
 export interface StdioTargets {
@@ -97,4 +98,26 @@ export function readStdio(pid: number): StdioIdentity[] {
     if (id) out.push({ fd, ...id });
   }
   return out;
+}
+
+/**
+ * The root's stdio as cryo recorded it at dump (cryo.json), or else as read from CRIU's images
+ * (plain `criu dump` / `cryo dump --pid` directories): fds 0-2 of the first process.
+ */
+export function recordedStdio(dir: string, recorded: readonly StdioIdentity[] | undefined): StdioIdentity[] {
+  if (recorded) return [...recorded];
+  try {
+    const m = buildCheckpointModel(dir);
+    const root = m.processes[0];
+    const out: StdioIdentity[] = [];
+    for (const fd of root?.fds ?? []) {
+      if (fd.fd > 2) continue;
+      const f = m.files.find((x) => x.id === fd.fileId);
+      const target = f?.regular?.path ?? (f?.pipe ? (f.pipe.path ?? `pipe:[${f.pipe.pipeId}]`) : undefined);
+      if (target) out.push({ fd: fd.fd, target, inode: 0 });
+    }
+    return out;
+  } catch {
+    return [];
+  }
 }
