@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { CheckpointStore, verifyCheckpoint, assertVerified, isCheckpointId } from './index.js';
@@ -172,13 +172,14 @@ test('a crash (SIGKILL) at a random moment of a commit leaves a complete checkpo
     await exited;
     const store = await CheckpointStore.open({ root });
     assert.deepEqual(readdirSync(store.ingestRoot), [], 'ingest cleaned on open');
-    for (const c of await store.list()) {
+    const visible = await store.list();
+    for (const c of visible) {
       assert.equal(c.complete, true, `visible checkpoint ${c.id} is complete`);
       assert.equal((await verifyCheckpoint(c.dir)).ok, true);
       await store.remove(c.id);
-      sawComplete++;
     }
-    if (existsSync(root) && (await store.list()).length === 0) sawNothing++;
+    if (visible.length) sawComplete++;
+    else sawNothing++;
   }
   t.diagnostic(`rounds: ${sawComplete} completed before the kill, ${sawNothing} left nothing`);
 });
