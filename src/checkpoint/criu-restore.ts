@@ -6,6 +6,7 @@
 
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { withRetry } from '../safety/index.js';
 import { CriuError, type CriuClient, type ExitStatus, type RestoreOptions } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { isSideFile } from '../store/manifest.js';
@@ -13,7 +14,7 @@ import type { CriuChoice } from './choose-options.js';
 import type { HookRunner } from './hooks.js';
 import { lazyRestore, type LazyRestoreOptions, type TransferOutcome } from '../lazy/index.js';
 
-/** Delays before each retry of a transient failure (a pid still held by a dying process). */
+/** Delays tests may pass for quick retries (the default comes from the config). */
 export const RESTORE_RETRY_DELAYS_MS = [200, 400, 800];
 
 /** Inputs of one restore. */
@@ -75,10 +76,13 @@ function setStatsAside(dir: string, n: number): void {
 
 /** Restores `dir` (rst_sibling: the root becomes our child); throws a CryoError explaining a failure. */
 export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutput> {
-  const delays = i.retryDelaysMs ?? RESTORE_RETRY_DELAYS_MS;
   const logs: string[] = [];
   let criuMs = 0;
-  for (let attempt = 1; ; attempt++) {
+  // Transient failures (a pid still held by a dying process, ...) are retried by src/safety's
+  // withRetry: attempts and backoff from the config (restoreRetries, restoreRetryDelayMs) unless
+  // the caller gives delays. Each attempt keeps its own criu-restore.<n>.log.
+  const retry = i.retryDelaysMs ? { attempts: i.retryDelaysMs.length + 1, baseDelayMs: i.retryDelaysMs[0] ?? 0 } : {};
+  return withRetry(async (attempt) => {
     const logDir = i.lazy?.workDir ?? i.dir;
     const n = nextLogNumber(logDir);
     const logFile = `criu-restore.${n}.log`;
@@ -146,14 +150,13 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
           ...hookError.context, operation: 'restore', imagesDir: i.dir, logPath: join(logDir, logFile),
         });
       }
-      const delay = delays[attempt - 1];
-      if (e instanceof CriuError && e.transient && delay !== undefined) {
-        i.onRetry?.(e, delay, attempt);
-        await new Promise((r) => setTimeout(r, delay));
-        continue;
-      }
       if (isCryoError(e)) throw e;
       throw new CryoError('CRYO_CRIU_RESTORE_FAILED', `restore of ${i.dir} failed: ${(e as Error).message}`, { operation: 'restore', imagesDir: i.dir, cause: e });
     }
-  }
+  }, {
+    ...retry,
+    onAttempt: (a) => {
+      if (a.nextDelayMs !== undefined && a.error instanceof CriuError) i.onRetry?.(a.error, a.nextDelayMs, a.attempt);
+    },
+  });
 }
