@@ -6,6 +6,8 @@ import tseslint from 'typescript-eslint';
 const nodeGlobals = {
   process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly',
   setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
+  setImmediate: 'readonly', queueMicrotask: 'readonly', performance: 'readonly', AbortController: 'readonly',
+  AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly',
 };
 
 export default tseslint.config(
