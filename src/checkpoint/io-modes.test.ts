@@ -15,9 +15,11 @@ import { buildWorkload } from '../testing/workloads.js';
 /**
  * Prints "tick N" every 50 ms (a background subshell); the foreground reads stdin lines, prints
  * "got:LINE" and exits 42 on "quit". Reading without a timeout: a `read -t` cut by the checkpoint
- * may drop the partial line it had.
+ * may drop the partial line it had. The pause before each line: input waiting at restore time
+ * would otherwise end processes before CRIU detached from them, and CRIU then fails the restore
+ * ("Unable to detach N: No such process").
  */
-export const TICKER = ['bash', '-c', 'i=0; (while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done) & while read l; do echo "got:$l"; if [ "$l" = quit ]; then kill $!; exit 42; fi; done'];
+export const TICKER = ['bash', '-c', 'i=0; (while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done) & while read l; do sleep 0.2; echo "got:$l"; if [ "$l" = quit ]; then kill $!; exit 42; fi; done'];
 
 /** The tick numbers in text, asserted consecutive from 1 (a restore neither repeats nor loses output). */
 export function ticks(text: string, re = /^tick (\d+)$/): number[] {
@@ -107,6 +109,22 @@ test('checkpoint and restore in every I/O mode', async (t) => {
     const wait = await d.cli(['wait', 'file']);
     assert.equal(wait.code, 42, wait.stderr);
     assert.equal(ticks(readFileSync(log, 'utf8'), /^(\d+)$/).at(-1), 60);
+  });
+
+  await t.test('a file-output job restored attachable with -a: the CLI attaches and gets its exit code', async () => {
+    const counter = await buildWorkload('counter');
+    const log = join(tmp, 'switch.log');
+    const lines = (): number[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number) : []);
+    assert.equal((await d.cli(['run', '--name', 'switch', '--log', log, '--', counter, '--interval-ms', '30', '--exit-after', '150', '--exit-code', '42'])).code, 0);
+    for (let i = 0; i < 200 && lines().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await d.cli(['dump', 'switch'])).code, 0);
+    const atDump = lines().at(-1) ?? 0;
+    const r = await d.cli(['restore', 'switch', '-a'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 42, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${atDump + 1}$`, 'm'));
+    assert.match(r.stdout, /^150$/m);
+    assert.equal(lines().at(-1), atDump, 'nothing more went to the old log file');
+    assert.equal((await getJob(api, 'switch')).io, 1 /* IO_MODE_ATTACHABLE */);
   });
 
   await t.test('restore into a new log file (--log) as a new job (--name)', async () => {

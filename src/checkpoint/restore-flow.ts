@@ -19,6 +19,7 @@ import { readDumpRecord } from '../criu/dump-record.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
 import { ensureFifo } from '../jobs/fifo.js';
+import { outputLogPath } from '../jobs/output-log.js';
 import { readManifest, type Pin } from '../store/index.js';
 import { verifyForRestore } from './verify-fast.js';
 import { preflightError, runPreflight, UnhealthyError, watchHealth, type CheckId, type ExitInfo } from '../safety/index.js';
@@ -186,10 +187,13 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     notes.push(`${j.name}: CRIU ${Math.round(r.criuMs)} ms (prepare ${Math.round(tPrepared - started)} ms)`);
     closeAll(owned);
     owned = [];
-    // adopt (synchronously with the state change: the exit watch settles in a later tick)
+    // adopt (synchronously with the state change: the exit watch settles in a later tick). The
+    // I/O mode is recorded first: adoption opens the FIFOs of attachable jobs only.
+    const newLog = io === 'file' ? (logFile as string) : outputLogPath(j.jobDir);
+    if (j.io !== io || j.logFile !== newLog) j = ctx.jobs.setState(j.id, 'restoring', { io, logFile: newLog }, `job ${j.name}: output now ${io === 'file' ? `appended to ${newLog}` : 'kept by cryod'}`);
     ctx.jobs.adoptRestoredRoot(j.id, r.pid, r.exited);
     j = ctx.jobs.setState(j.id, 'running', {
-      io, logFile: io === 'file' ? (logFile as string) : j.logFile, stdio: readStdio(r.pid), startedAt: Date.now(), finishedAt: null,
+      io, logFile: newLog, stdio: readStdio(r.pid), startedAt: Date.now(), finishedAt: null,
       exitCode: null, signal: null, sentSignals: [], error: null,
       note: `restored from ${o.checkpointId ?? o.dir}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.transfer ? '; pages: transferring' : ''}`,
     }, `job ${j.name} restored from ${o.checkpointId ?? o.dir} (pid ${r.pid}, ${Math.round(r.criuMs)} ms in CRIU)`);
