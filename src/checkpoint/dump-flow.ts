@@ -10,9 +10,10 @@
 // just written; if even that fails the images are kept in the rescue directory and the error says
 // exactly where and how to restore them. A process is never lost silently.
 
-import { copyFileSync, existsSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { CriuError } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { assertAllowed, describeState, type JobRecord } from '../jobs/index.js';
 import { isSameProcess } from '../jobs/proc.js';
@@ -34,6 +35,9 @@ export interface DumpJobRequest extends OptionRequest {
   readonly hooks: readonly HookSpec[];
   readonly hookTimeoutMs: number;
 }
+
+/** Tries of one dump: a failure CRIU gives no known cause for is retried once (the job runs on). */
+const DUMP_ATTEMPTS = 2;
 
 /** What a dump produced. */
 export interface DumpOutcome {
@@ -58,10 +62,10 @@ function dirBytes(dir: string): number {
 }
 
 /** Keeps CRIU's dump log of a failed attempt in the job directory (the ingest dir is dropped). */
-function keepDumpLog(ingest: Ingest, j: JobRecord): string | undefined {
+function keepDumpLog(ingest: Ingest, j: JobRecord, attempt: number): string | undefined {
   const src = join(ingest.dir, 'criu-dump.log');
   if (!existsSync(src)) return undefined;
-  const dst = join(j.jobDir, `criu-dump.${ingest.id}.log`);
+  const dst = join(j.jobDir, `criu-dump.${ingest.id}.${attempt}.log`);
   try {
     copyFileSync(src, dst);
     return dst;
@@ -92,28 +96,40 @@ export async function dumpJob(ctx: FlowContext, req: DumpJobRequest): Promise<Du
   let j = ctx.jobs.setState(j0.id, 'checkpointing', {}, `job ${j0.name} is checkpointing (options: ${why.join(', ') || 'none'})`);
   let criuMs = 0;
   let hookError: CryoError | undefined;
-  try {
-    const t = performance.now();
-    await ctx.criu.dump({
-      pid: root, imagesDir: ingest.dir, logFile: 'criu-dump.log', logLevel: ctx.criuLogLevel,
-      ...(req.leaveRunning ? { leaveRunning: true } : {}), ...options,
-      notify: {
-        '*': async (n) => {
-          ctx.jobs.emit(j0, 'criu.notify', `CRIU ${n.script}${n.pid ? ` (pid ${n.pid})` : ''}`, { ...ev, script: n.script, pid: n.pid ?? null });
-          try {
-            await hooks.run(n.script);
-          } catch (e) {
-            hookError = e as CryoError;
-            throw e;
-          }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const t = performance.now();
+      await ctx.criu.dump({
+        pid: root, imagesDir: ingest.dir, logFile: 'criu-dump.log', logLevel: ctx.criuLogLevel,
+        ...(req.leaveRunning ? { leaveRunning: true } : {}), ...options,
+        notify: {
+          '*': async (n) => {
+            ctx.jobs.emit(j0, 'criu.notify', `CRIU ${n.script}${n.pid ? ` (pid ${n.pid})` : ''}`, { ...ev, script: n.script, pid: n.pid ?? null });
+            try {
+              await hooks.run(n.script);
+            } catch (e) {
+              hookError = e as CryoError;
+              throw e;
+            }
+          },
         },
-      },
-    });
-    criuMs = performance.now() - t;
-  } catch (e) {
-    const log = keepDumpLog(ingest, j0);
-    await ctx.store.abort(ingest);
-    throw dumpFailed(ctx, j0, root, hookError ?? e, log);
+      });
+      criuMs = performance.now() - t;
+      break;
+    } catch (e) {
+      const log = keepDumpLog(ingest, j0, attempt);
+      // CRIU resumed the tree: a failure it gave no known permanent cause for is tried once more
+      // (seen under load with several dumps at once: "Parasite failed to dump /proc/self/cgroup").
+      const known = e instanceof CriuError && e.logHint !== undefined && !e.transient;
+      if (attempt < DUMP_ATTEMPTS && !hookError && !known && !isCryoError(e, 'CRYO_PID_NOT_FOUND') && isSameProcess(root, j0.rootStartTime)) {
+        ctx.jobs.emit(j0, 'dump.retry', `dump attempt ${attempt} of job ${j0.name} failed (${(e as Error).message}); the job runs on; trying again`, { ...ev, log: log ?? null });
+        for (const f of readdirSync(ingest.dir)) rmSync(join(ingest.dir, f), { recursive: true, force: true });
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      await ctx.store.abort(ingest);
+      throw dumpFailed(ctx, j0, root, hookError ?? e, log);
+    }
   }
 
   // 3. Metadata + commit (manifest last, then rename into the store).
