@@ -4,7 +4,7 @@
 
 import { fstatSync } from 'node:fs';
 import { create } from '@bufbuild/protobuf';
-import { CryoError } from '../errors/index.js';
+import { invalidOption } from '../errors/index.js';
 import {
   criu_cg_mode,
   criu_network_lock_method,
@@ -54,39 +54,30 @@ const allowed: Record<Operation, readonly string[]> = {
   'page-server': ['imagesDir', 'workDir', 'logFile', 'logLevel', 'address', 'port', 'lazyPages'],
 };
 
-function invalid(option: string, value: unknown, fix: string): never {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
-  }
-  throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`${option}\` ${shown}: ${fix}`, { hint: fix });
-}
 
 const bool = (o: Record<string, unknown>, k: string): boolean | undefined => {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') invalid(k, v, 'use true or false');
+  if (typeof v !== 'boolean') invalidOption(k, v, 'use true or false');
   return v;
 };
 const str = (o: Record<string, unknown>, k: string): string | undefined => {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '' || v.includes('\0')) invalid(k, v, 'use a non-empty string');
+  if (typeof v !== 'string' || v === '' || v.includes('\0')) invalidOption(k, v, 'use a non-empty string');
   return v;
 };
 const int = (o: Record<string, unknown>, k: string, min: number, max: number, fix: string): number | undefined => {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(k, v, fix);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalidOption(k, v, fix);
   return v;
 };
 
 function oneOf<T extends string>(o: Record<string, unknown>, k: string, values: readonly T[]): T | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) invalid(k, v, `use one of ${values.join(', ')}`);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) invalidOption(k, v, `use one of ${values.join(', ')}`);
   return v as T;
 }
 
@@ -102,19 +93,19 @@ export function normalizeOptions(operation: 'dump' | 'pre-dump', raw: DumpOption
 export function normalizeOptions(operation: 'restore', raw: RestoreOptions): Normalized;
 export function normalizeOptions(operation: 'page-server', raw: PageServerOptions): Normalized;
 export function normalizeOptions(operation: Operation, raw: CommonOptions | PageServerOptions): Normalized {
-  if (raw === null || typeof raw !== 'object') invalid('options', raw, `pass an options object to ${operation}`);
+  if (raw === null || typeof raw !== 'object') invalidOption('options', raw, `pass an options object to ${operation}`);
   const o = raw as unknown as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (o[k] !== undefined && !allowed[operation].includes(k)) {
-      invalid(k, o[k], `${operation} has no option \`${k}\` (known: ${allowed[operation].join(', ')})`);
+      invalidOption(k, o[k], `${operation} has no option \`${k}\` (known: ${allowed[operation].join(', ')})`);
     }
   }
 
-  const imagesDir = str(o, 'imagesDir') ?? invalid('imagesDir', o['imagesDir'], 'give the images directory path');
+  const imagesDir = str(o, 'imagesDir') ?? invalidOption('imagesDir', o['imagesDir'], 'give the images directory path');
   const workDir = str(o, 'workDir') ?? imagesDir;
   const defaultLog = operation === 'restore' ? 'criu-restore.log' : operation === 'page-server' ? 'criu-page-server.log' : `criu-${operation}.log`;
   const logFile = str(o, 'logFile') ?? defaultLog;
-  if (logFile.includes('/')) invalid('logFile', logFile, 'give a file name (it is created inside workDir)');
+  if (logFile.includes('/')) invalidOption('logFile', logFile, 'give a file name (it is created inside workDir)');
   const logLevel = int(o, 'logLevel', 0, 4, 'use 0 to 4') ?? 4;
 
   const needs: Normalized['needs'] = [];
@@ -126,13 +117,13 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
   let pid: number | undefined;
   if (operation === 'dump' || operation === 'pre-dump') {
     pid = int(o, 'pid', 1, 2 ** 31 - 1, 'give the pid of a running process (a positive integer)');
-    if (pid === undefined) invalid('pid', o['pid'], 'give the pid of the process tree to checkpoint');
+    if (pid === undefined) invalidOption('pid', o['pid'], 'give the pid of the process tree to checkpoint');
     n.pid = pid;
   }
 
   const leaveRunning = bool(o, 'leaveRunning');
   const leaveStopped = bool(o, 'leaveStopped');
-  if (leaveRunning && leaveStopped) invalid('leaveStopped', true, 'choose either leaveRunning or leaveStopped, not both');
+  if (leaveRunning && leaveStopped) invalidOption('leaveStopped', true, 'choose either leaveRunning or leaveStopped, not both');
   const trackMem = bool(o, 'trackMem');
   const parentImg = str(o, 'parentImg');
   const lazyPages = bool(o, 'lazyPages');
@@ -143,7 +134,7 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
   const freezeTimeout = int(o, 'freezeTimeout', 1, 2 ** 32 - 1, 'give a number of seconds (a positive integer)');
   const external = o['external'];
   if (external !== undefined && (!Array.isArray(external) || external.some((e) => typeof e !== 'string' || e === ''))) {
-    invalid('external', external, "give an array of CRIU external specs, e.g. ['mnt[/data]:data']");
+    invalidOption('external', external, "give an array of CRIU external specs, e.g. ['mnt[/data]:data']");
   }
   const cg = oneOf(o, 'manageCgroupsMode', Object.keys(cgModes) as (keyof typeof cgModes)[]);
   const lock = oneOf(o, 'networkLock', Object.keys(lockMethods) as (keyof typeof lockMethods)[]);
@@ -154,7 +145,7 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
     const p = ps as Record<string, unknown>;
     if (typeof ps !== 'object' || ps === null || typeof p['address'] !== 'string' || !Number.isInteger(p['port'])
       || (p['port'] as number) < 1 || (p['port'] as number) > 65535) {
-      invalid('pageServer', ps, "give { address: '10.0.0.2', port: 27027 }");
+      invalidOption('pageServer', ps, "give { address: '10.0.0.2', port: 27027 }");
     }
   }
   const port = int(o, 'port', 0, 65535, 'give a TCP port (0 lets CRIU choose)');
@@ -162,41 +153,41 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
 
   const notify = o['notify'];
   if (notify !== undefined) {
-    if (typeof notify !== 'object' || notify === null) invalid('notify', notify, 'give an object of handlers by script name');
+    if (typeof notify !== 'object' || notify === null) invalidOption('notify', notify, 'give an object of handlers by script name');
     for (const [k, h] of Object.entries(notify)) {
-      if (h !== undefined && typeof h !== 'function') invalid(`notify['${k}']`, h, 'give a function (ev) => void | Promise<void>');
+      if (h !== undefined && typeof h !== 'function') invalidOption(`notify['${k}']`, h, 'give a function (ev) => void | Promise<void>');
     }
     n.notify = notify;
   }
   const signal = o['signal'];
   if (signal !== undefined) {
-    if (!(signal instanceof AbortSignal)) invalid('signal', signal, 'give an AbortSignal (e.g. AbortSignal.timeout(ms))');
+    if (!(signal instanceof AbortSignal)) invalidOption('signal', signal, 'give an AbortSignal (e.g. AbortSignal.timeout(ms))');
     n.signal = signal;
   }
   const timeoutMs = o['timeoutMs'];
   if (timeoutMs !== undefined) {
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      invalid('timeoutMs', timeoutMs, 'give a positive number of milliseconds');
+      invalidOption('timeoutMs', timeoutMs, 'give a positive number of milliseconds');
     }
     n.timeoutMs = timeoutMs;
   }
 
   const inherit = o['inheritFds'];
   if (inherit !== undefined) {
-    if (!Array.isArray(inherit)) invalid('inheritFds', inherit, "give [{ key: 'pipe:[1234]', fd: 7 }, ...]");
+    if (!Array.isArray(inherit)) invalidOption('inheritFds', inherit, "give [{ key: 'pipe:[1234]', fd: 7 }, ...]");
     for (const [i, e] of (inherit as unknown[]).entries()) {
       const r = e as Record<string, unknown> | null;
       if (typeof r !== 'object' || r === null || typeof r['key'] !== 'string' || r['key'] === '') {
-        invalid(`inheritFds[${i}].key`, r?.['key'], "give the dumped file's identity, e.g. 'pipe:[1234]'");
+        invalidOption(`inheritFds[${i}].key`, r?.['key'], "give the dumped file's identity, e.g. 'pipe:[1234]'");
       }
       const fd = r['fd'];
       if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
-        invalid(`inheritFds[${i}].fd`, fd, 'give an open file descriptor number of this process');
+        invalidOption(`inheritFds[${i}].fd`, fd, 'give an open file descriptor number of this process');
       }
       try {
         fstatSync(fd);
       } catch {
-        invalid(`inheritFds[${i}].fd`, fd, 'that descriptor is not open in this process; open it first');
+        invalidOption(`inheritFds[${i}].fd`, fd, 'that descriptor is not open in this process; open it first');
       }
       n.inheritFds.push({ key: r['key'], fd });
     }

@@ -3,7 +3,7 @@
 
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CryoError } from '../errors/index.js';
+import { invalidOption } from '../errors/index.js';
 import type { CriuClient, RestoreOptions } from '../criu/index.js';
 import type { TransferOutcome } from './transfer-outcome.js';
 
@@ -55,15 +55,6 @@ export interface NormalizedLazy {
   onTransferDone?: (outcome: TransferOutcome) => void;
 }
 
-function invalid(option: string, value: unknown, fix: string): never {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
-  }
-  throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`${option}\` ${shown}: ${fix}`, { hint: fix });
-}
 
 function same(a: string, b: string): boolean {
   try {
@@ -75,34 +66,34 @@ function same(a: string, b: string): boolean {
 
 /** Splits and validates the options of a lazy restore. */
 export function normalizeLazyOptions(raw: LazyRestoreOptions): NormalizedLazy {
-  if (raw === null || typeof raw !== 'object') invalid('options', raw, 'pass an options object to lazyRestore');
+  if (raw === null || typeof raw !== 'object') invalidOption('options', raw, 'pass an options object to lazyRestore');
   const {
     client, fallback, checkpoint, job, onTransferFailure, transferTimeoutMs, onServerReady, onTransferDone, ...rest
   } = raw;
-  if ('lazyPages' in rest) invalid('lazyPages', (rest as Record<string, unknown>)['lazyPages'], 'lazyRestore always restores lazily; leave lazyPages out');
-  if (fallback !== undefined && fallback !== 'refuse' && fallback !== 'eager') invalid('fallback', fallback, "use 'refuse' or 'eager'");
+  if ('lazyPages' in rest) invalidOption('lazyPages', (rest as Record<string, unknown>)['lazyPages'], 'lazyRestore always restores lazily; leave lazyPages out');
+  if (fallback !== undefined && fallback !== 'refuse' && fallback !== 'eager') invalidOption('fallback', fallback, "use 'refuse' or 'eager'");
   if (onTransferFailure !== undefined && onTransferFailure !== 'kill' && onTransferFailure !== 'keep') {
-    invalid('onTransferFailure', onTransferFailure, "use 'kill' (default) or 'keep'");
+    invalidOption('onTransferFailure', onTransferFailure, "use 'kill' (default) or 'keep'");
   }
   if (transferTimeoutMs !== undefined && (typeof transferTimeoutMs !== 'number' || !(transferTimeoutMs > 0) || !Number.isFinite(transferTimeoutMs))) {
-    invalid('transferTimeoutMs', transferTimeoutMs, 'give a positive number of milliseconds');
+    invalidOption('transferTimeoutMs', transferTimeoutMs, 'give a positive number of milliseconds');
   }
   if (checkpoint !== undefined) {
     const c = checkpoint as unknown as Record<string, unknown> | null;
     if (typeof c !== 'object' || c === null || typeof c['id'] !== 'string' || c['id'] === ''
       || typeof (c['store'] as Record<string, unknown> | undefined)?.['pin'] !== 'function') {
-      invalid('checkpoint', checkpoint, 'give { id: CHECKPOINT_ID, store: a CheckpointStore }');
+      invalidOption('checkpoint', checkpoint, 'give { id: CHECKPOINT_ID, store: a CheckpointStore }');
     }
   }
-  if (job !== undefined && (typeof job !== 'string' || job === '')) invalid('job', job, 'give the job id or name');
+  if (job !== undefined && (typeof job !== 'string' || job === '')) invalidOption('job', job, 'give the job id or name');
   for (const [k, f] of [['onServerReady', onServerReady], ['onTransferDone', onTransferDone]] as const) {
-    if (f !== undefined && typeof f !== 'function') invalid(k, f, 'give a function');
+    if (f !== undefined && typeof f !== 'function') invalidOption(k, f, 'give a function');
   }
-  if (typeof rest.imagesDir !== 'string' || rest.imagesDir === '') invalid('imagesDir', rest.imagesDir, 'give the images directory path');
+  if (typeof rest.imagesDir !== 'string' || rest.imagesDir === '') invalidOption('imagesDir', rest.imagesDir, 'give the images directory path');
   if (rest.workDir !== undefined) {
-    if (typeof rest.workDir !== 'string' || rest.workDir === '') invalid('workDir', rest.workDir, 'give a directory path');
+    if (typeof rest.workDir !== 'string' || rest.workDir === '') invalidOption('workDir', rest.workDir, 'give a directory path');
     if (same(rest.workDir, rest.imagesDir)) {
-      invalid('workDir', rest.workDir, 'give each lazy restore its own work dir (its socket and logs go there), not the images directory');
+      invalidOption('workDir', rest.workDir, 'give each lazy restore its own work dir (its socket and logs go there), not the images directory');
     }
   }
   const n: NormalizedLazy = {
