@@ -9,6 +9,9 @@ import { validHookTimeout } from '../config/index.js';
 import { dumpJob, restoreCheckpoint, mergeHooks, parseHookFlags, type CheckpointRecord, type FlowContext, type HookRunResult } from '../checkpoint/index.js';
 import { jobToProto } from './convert.js';
 
+/** How long `--health-cmd` / `--health-tcp` wait for the probe when no grace period is given. */
+const DEFAULT_HEALTH_GRACE_MS = 3000;
+
 const notYet = (what: string): never => {
   throw new CryoError('CRYO_UNIMPLEMENTED', `${what} is not implemented by this cryod yet`, { hint: 'use `criu` directly for now, or upgrade cryo' });
 };
@@ -67,6 +70,10 @@ export function checkpointService(ctx: FlowContext): ServiceImpl<typeof Checkpoi
         ref: req.checkpoint || req.job, name: req.name || undefined, copies: req.copies || 1, io, logFile: req.logFile || undefined,
         noVerify: req.noVerify, hooks: h.hooks, hookTimeoutMs: h.timeoutMs,
         lazy: req.lazy, ...(req.lazyFallbackEager ? { lazyFallback: 'eager' as const } : {}),
+        force: req.force,
+        health: req.healthGraceMs > 0 || req.healthCmd || req.healthTcpPort
+          ? { cmd: req.healthCmd || undefined, tcpPort: req.healthTcpPort || undefined, graceMs: req.healthGraceMs || DEFAULT_HEALTH_GRACE_MS }
+          : undefined,
       });
       return {
         jobs: r.jobs.map(jobToProto), durationMs: BigInt(Math.round(r.durationMs)), checkpoint: r.checkpoint, notes: r.notes,

@@ -46,6 +46,17 @@ export interface RestoreRequestOpts {
   readonly lazyFallback?: 'eager';
   readonly hooks: readonly HookSpec[];
   readonly hookTimeoutMs: number;
+  /** Restore even when pre-flight finds problems (they are reported as notes). */
+  readonly force?: boolean;
+  /** Wait for the restored jobs to prove healthy before answering (src/safety watchHealth). */
+  readonly health?: HealthRequest | undefined;
+}
+
+/** `--health-cmd` / `--health-tcp` / `--health-grace`: what "healthy" means after a restore. */
+export interface HealthRequest {
+  readonly cmd?: string | undefined;
+  readonly tcpPort?: number | undefined;
+  readonly graceMs: number;
 }
 
 /** What a restore produced. */
@@ -133,7 +144,7 @@ export interface RestoreIntoJob {
 }
 
 /** Steps prepare-restore-adopt for one job; returns the restored root pid and details. */
-export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promise<{ job: JobRecord; pid: number; hooks: HookRunResult[]; logs: string[]; notes: string[] }> {
+export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promise<{ job: JobRecord; pid: number; exited: Promise<ExitInfo>; hooks: HookRunResult[]; logs: string[]; notes: string[] }> {
   const started = performance.now();
   let j = ctx.jobs.resolve(o.jobId);
   const before = j.state;
@@ -208,7 +219,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
         at: Date.now(), jobId: j.id, jobName: j.name, pid: r.pid, attempts: r.attempts, durationMs: Math.round(performance.now() - started), logs: r.logs, outcome: 'restored',
       });
     }
-    return { job: j, pid: r.pid, hooks: hooks.runs, logs, notes };
+    return { job: j, pid: r.pid, exited: r.exited, hooks: hooks.runs, logs, notes };
   } catch (e) {
     closeAll(owned);
     if (o.created) ctx.jobs.dropRestored(j.id);
@@ -276,7 +287,9 @@ function copyName(ctx: FlowContext, base: string): string {
  * inherit_fd, and a restore on the machine and kernel that made the checkpoint skips the CPU
  * check (it spawns criu; the CPU is the same).
  */
-export async function restorePreflight(criuPath: string, cp: Pick<ResolvedCheckpoint, 'id' | 'dir' | 'meta'>, verified: boolean): Promise<void> {
+export async function restorePreflight(
+  criuPath: string, cp: Pick<ResolvedCheckpoint, 'id' | 'dir' | 'meta'>, verified: boolean, force = false,
+): Promise<string | undefined> {
   const skip: CheckId[] = [];
   if (verified) skip.push('integrity');
   if (cp.meta.mode === 'pidns') skip.push('pids');
@@ -285,7 +298,8 @@ export async function restorePreflight(criuPath: string, cp: Pick<ResolvedCheckp
   const ignoreFiles = (cp.meta.stdio ?? []).map((s) => s.target).filter((t) => t.startsWith('/'));
   const report = await runPreflight(cp.dir, { criuPath, skip, ignoreFiles });
   const err = preflightError(report, cp.id);
-  if (err) throw err;
+  if (err && !force) throw err;
+  return err ? `pre-flight found problems, restoring anyway (--force): ${err.message}` : undefined;
 }
 
 /**
@@ -305,6 +319,37 @@ function watchRestored(ctx: FlowContext, j: JobRecord, pid: number, exited: Prom
       pid, ...(e instanceof UnhealthyError ? { exit: e.exit ?? null, outputTail: e.outputTail } : {}),
     });
   });
+}
+
+/** Waits for every restored job to pass the health watch; throws the first failure, with the job named. */
+async function requireHealthy(
+  ctx: FlowContext, watches: readonly { job: JobRecord; pid: number; exited: Promise<ExitInfo> }[], h: HealthRequest, notes: string[],
+): Promise<void> {
+  const probe = h.cmd !== undefined || h.tcpPort !== undefined ? { ...(h.cmd !== undefined ? { cmd: h.cmd } : {}), ...(h.tcpPort !== undefined ? { tcpPort: h.tcpPort } : {}) } : undefined;
+  const results = await Promise.allSettled(watches.map((w) => watchHealth(w.pid, {
+    graceMs: h.graceMs, waitExit: w.exited, ...(probe ? { probe } : {}),
+    outputTail: () => {
+      try {
+        return ctx.jobs.output(w.job.id, 2048).backlog.toString('utf8');
+      } catch {
+        return '';
+      }
+    },
+  })));
+  for (const [i, r] of results.entries()) {
+    const w = watches[i]!;
+    if (r.status === 'fulfilled') {
+      notes.push(`${w.job.name}: healthy after ${h.graceMs} ms${probe ? ' (probe passed)' : ''}`);
+      continue;
+    }
+    const e = r.reason as unknown;
+    if (!isCryoError(e)) throw e;
+    const alive = ctx.jobs.resolve(w.job.id).state === 'running';
+    throw new CryoError(e.code, `restored job ${w.job.name} (pid ${w.pid}) ${e.message}`, {
+      ...e.context, job: w.job.name, pid: w.pid, operation: 'restore health check',
+      hint: `the checkpoint is intact and can be restored again; ${alive ? `the job is still running: look at \`cryo logs ${w.job.name}\`, stop it with \`cryo rm --force ${w.job.name}\`` : `see its output with \`cryo logs ${w.job.name}\``}`,
+    });
+  }
 }
 
 /** How long a restored job is watched for an early death. */
@@ -340,15 +385,16 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   }
   // 3. preflight: every reason the restore would fail, found from the images, listed at once.
   const tPreflight = performance.now();
-  await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify);
+  const forced = await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify, req.force);
   const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(performance.now() - tPreflight)} ms`;
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
   const jobs: JobRecord[] = [];
-  const notes: string[] = [];
+  const notes: string[] = forced ? [forced] : [];
   const hooks: HookRunResult[] = [];
   const logs: string[] = [];
+  const watches: { job: JobRecord; pid: number; exited: Promise<ExitInfo> }[] = [];
   try {
     const sameJob = req.copies === 1 && !req.name && cp.job !== undefined && cp.job.state === 'checkpointed';
     for (let i = 1; i <= req.copies; i++) {
@@ -375,6 +421,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
           io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback,
         });
         jobs.push(r.job);
+        watches.push({ job: r.job, pid: r.pid, exited: r.exited });
         notes.push(...r.notes);
         hooks.push(...r.hooks);
         logs.push(...r.logs);
@@ -383,6 +430,9 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
         throw new CryoError(e.code, `${e.message} (copy ${i} of ${req.copies}; copies already restored keep running: ${jobs.map((x) => x.name).join(', ')})`, e.context);
       }
     }
+    // 7. health, when asked: the restore only succeeds once every copy has proved healthy. The
+    // pin is held meanwhile; a failure leaves the checkpoint intact and the job as it is.
+    if (req.health) await requireHealthy(ctx, watches, req.health, notes);
   } finally {
     await pin?.release();
   }

@@ -42,7 +42,7 @@ export interface LocalRestoreResult {
 }
 
 /** A checkpoint directory for `ref`: a path, an id (prefix) or a job name in cryod's database. */
-function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; inStore: boolean; fingerprint?: Record<string, string> } {
+export function resolveLocal(ref: string, dataDir: string): { id: string; dir: string; inStore: boolean; fingerprint?: Record<string, string> } {
   const asPath = resolvePath(ref);
   if ((ref.includes('/') || ref.startsWith('.')) && existsSync(asPath) && statSync(asPath).isDirectory()) {
     const id = readMeta(asPath)?.['id'];

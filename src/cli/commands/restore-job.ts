@@ -18,6 +18,15 @@ export interface RestoreFlags {
   attach?: boolean; log?: string; daemon: boolean; name?: string; copies: string; verify: boolean;
   hook: string[]; hookTimeout?: string; dataDir?: string; json?: boolean; socket?: string;
   lazy?: boolean; lazyFallback?: boolean;
+  check?: boolean; force?: boolean; healthCmd?: string; healthTcp?: string; healthGrace?: string;
+}
+
+/** `--health-tcp` / `--health-grace`: whole numbers in range, or a clear error. */
+function intFlag(name: string, v: string | undefined, min: number, max: number): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`${name}\` ${JSON.stringify(v)}: give a whole number from ${min} to ${max}`);
+  return n;
 }
 
 /** A path-looking reference is sent as an absolute path (cryod has another cwd). */
@@ -43,6 +52,8 @@ export async function restoreViaDaemon(ref: string, f: RestoreFlags): Promise<vo
     checkpoint: refArg(ref), name: f.name ?? '', copies, hooks, hookTimeoutMs: hookTimeoutFlag(f.hookTimeout),
     noVerify: !f.verify, logFile: f.log ? resolve(f.log) : '', io: f.attach ? 'attachable' : '',
     lazy: f.lazy === true, lazyFallbackEager: f.lazyFallback === true,
+    force: f.force === true, healthCmd: f.healthCmd ?? '', healthTcpPort: intFlag('--health-tcp', f.healthTcp, 1, 65535),
+    healthGraceMs: intFlag('--health-grace', f.healthGrace, 1, 600_000),
   });
   if (f.json && !f.attach) {
     printJson({

@@ -10,6 +10,7 @@ import { CryoError } from '../../errors/index.js';
 import { withDaemonOptions } from '../client.js';
 import { collect } from './checkpoint-flags.js';
 import { restoreInProcess, restoreViaDaemon, type RestoreFlags } from './restore-job.js';
+import { preflightCommand } from './preflight.js';
 import { readDumpRecord, type DumpRecord } from '../../criu/dump-record.js';
 
 // Right after a dump of a host-PID process, its pid can still be held for a moment (a zombie
@@ -79,11 +80,17 @@ export function register(program: Command): void {
     .option('--lazy-fallback', 'with --lazy: restore eagerly when the kernel lacks userfaultfd, instead of refusing')
     .option('--hook <event=cmd>', 'run CMD at a CRIU notification (pre-restore, post-restore, ...; repeatable)', collect, [])
     .option('--hook-timeout <ms>', 'how long each hook may run (default: config hookTimeoutMs or 30000)')
+    .option('--check', 'only run the pre-flight checks and print the report; change nothing (exit 1 when a check fails)')
+    .option('--force', 'restore even when pre-flight checks fail')
+    .option('--health-cmd <cmd>', 'after restore, wait until CMD exits 0 (CRYO_PID is set); fail the restore if it does not within the grace period')
+    .option('--health-tcp <port>', 'after restore, wait until 127.0.0.1:PORT accepts a connection')
+    .option('--health-grace <ms>', 'how long the restored job must stay alive (and the probe has to pass); default 3000 with a probe')
     .option('--data-dir <dir>', 'with --no-daemon: cryo\'s data dir (checkpoint store and database)')
     .option('--json', 'machine-readable output: one JSON line once restored, one when it exits'))
     .action(async (checkpoint: string | undefined, f: Flags) => {
       if (checkpoint !== undefined) {
         if (f.dir !== undefined) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--dir`: give either CHECKPOINT or --dir DIR');
+        if (f.check) return preflightCommand(checkpoint, { json: f.json === true, dataDir: f.dataDir });
         return f.daemon ? restoreViaDaemon(checkpoint, f) : restoreInProcess(checkpoint, f);
       }
       if (f.dir === undefined) {
