@@ -20,7 +20,7 @@ import { CryoError, isCryoError } from '../errors/index.js';
 import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
 import { ensureFifo } from '../jobs/fifo.js';
 import { outputLogPath } from '../jobs/output-log.js';
-import { readManifest, type Pin } from '../store/index.js';
+import { importCheckpoint, readManifest, type CheckpointStore, type Pin } from '../store/index.js';
 import { verifyForRestore } from './verify-fast.js';
 import { preflightError, runPreflight, UnhealthyError, watchHealth, type CheckId, type ExitInfo } from '../safety/index.js';
 import type { CheckpointRecord } from './checkpoint-records.js';
@@ -321,6 +321,22 @@ function watchRestored(ctx: FlowContext, j: JobRecord, pid: number, exited: Prom
   });
 }
 
+/** When `ref` is a regular file (an exported archive), imports it and says where it went. */
+export async function importIfArchive(ref: string, store: () => Promise<CheckpointStore>): Promise<{ dir: string; note: string } | undefined> {
+  if (!(isAbsolute(ref) || ref.startsWith('.')) || !existsSync(ref) || !statSync(ref).isFile()) return undefined;
+  const s = await store();
+  try {
+    const r = await importCheckpoint(resolvePath(ref), s);
+    return { dir: r.checkpoint.dir, note: `imported archive ${ref} as checkpoint ${r.checkpoint.id}` };
+  } catch (e) {
+    // The same checkpoint was imported (or made) here before: restore that copy; it is verified next.
+    const id = isCryoError(e, 'CRYO_CHECKPOINT_EXISTS') ? e.context.checkpoint : undefined;
+    if (id === undefined) throw e;
+    const existing = await s.get(id);
+    return { dir: existing.dir, note: `archive ${ref} holds checkpoint ${id}, already in the store: restoring that copy` };
+  }
+}
+
 /** Waits for every restored job to pass the health watch; throws the first failure, with the job named. */
 async function requireHealthy(
   ctx: FlowContext, watches: readonly { job: JobRecord; pid: number; exited: Promise<ExitInfo> }[], h: HealthRequest, notes: string[],
@@ -361,8 +377,10 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   if (!Number.isInteger(req.copies) || req.copies < 1 || req.copies > 64) {
     throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`copies\` ${JSON.stringify(req.copies)}: give a whole number from 1 to 64`);
   }
-  // 1. resolve
-  const cp = resolveCheckpoint(ctx, req.ref);
+  // 1. resolve; an archive made by `cryo export` is imported into the store first (streamed,
+  // every file checked against its manifest) and restored from there.
+  const archive = await importIfArchive(req.ref, () => Promise.resolve(ctx.store));
+  const cp = resolveCheckpoint(ctx, archive?.dir ?? req.ref);
   if (!req.name && req.copies === 1 && cp.job && (cp.job.state === 'restoring' || cp.job.state === 'checkpointing')) {
     throw new CryoError('CRYO_INVALID_STATE', `job ${cp.job.name} is ${cp.job.state} right now`, {
       job: cp.job.name, operation: 'restore', hint: 'wait for that operation to finish, or restore a copy with --name',
@@ -391,7 +409,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
   const jobs: JobRecord[] = [];
-  const notes: string[] = forced ? [forced] : [];
+  const notes: string[] = [...(archive ? [archive.note] : []), ...(forced ? [forced] : [])];
   const hooks: HookRunResult[] = [];
   const logs: string[] = [];
   const watches: { job: JobRecord; pid: number; exited: Promise<ExitInfo> }[] = [];

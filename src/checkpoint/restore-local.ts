@@ -16,7 +16,7 @@ import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta } from './metadata.js';
 import { planStdio, recordedStdio } from './stdio.js';
-import { restorePreflight } from './restore-flow.js';
+import { importIfArchive, restorePreflight } from './restore-flow.js';
 
 /** Options of a daemonless restore. */
 export interface LocalRestoreOptions {
@@ -74,7 +74,9 @@ export function resolveLocal(ref: string, dataDir: string): { id: string; dir: s
 
 /** Resolves, verifies, pins and restores a checkpoint wired to this process's stdio. */
 export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestoreResult> {
-  const cp = resolveLocal(o.ref, o.dataDir);
+  const archive = await importIfArchive(o.ref, () => CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') }));
+  if (archive) o.onNote?.(archive.note);
+  const cp = resolveLocal(archive?.dir ?? o.ref, o.dataDir);
   if (!o.noVerify) {
     try {
       await verifyForRestore(cp.dir, cp.id, cp.fingerprint);

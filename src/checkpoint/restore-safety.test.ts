@@ -1,6 +1,7 @@
 // End to end through cryod: `cryo restore --check` reports without changing anything, `--force`
 // goes past a failing pre-flight (CRIU then speaks for itself), and `--health-cmd` makes a restore
-// fail when the restored job is not healthy, leaving the checkpoint intact.
+// fail when the restored job is not healthy, leaving the checkpoint intact; an exported archive
+// restores directly.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +76,24 @@ test('restore --check, --force and --health-cmd', async (t) => {
   assert.ok((JSON.parse(well.stdout) as { notes: string[] }).notes.some((n) => /healthy after 500 ms \(probe passed\)/.test(n)));
   await waitForOutput(api, 'w', '\n8\n');
 
+  // An exported archive restores directly: imported into the store, verified, restored.
+  const archive = join(tmp, 'w.tar.zst');
+  const exp = await d.cli(['export', cps[0]!.id, '-o', archive, '--store', join(d.dataDir, 'checkpoints')]);
+  assert.equal(exp.code, 0, exp.stderr);
   await d.cli(['rm', '--force', 'w']);
+  const fromFile = await d.cli(['restore', archive, '--name', 'fromfile', '--json']);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.ok((JSON.parse(fromFile.stdout) as { notes: string[] }).notes.some((n) => n.startsWith(`archive ${archive} holds checkpoint ${cps[0]!.id}, already in the store`)));
+  await waitForOutput(api, 'fromfile', '\n15\n');
+  await d.cli(['rm', '--force', 'fromfile']);
+  // As on another machine: the checkpoint is not in the store, so the archive is imported.
+  const rmCp = await d.cli(['rm', cps[0]!.id]);
+  assert.equal(rmCp.code, 0, rmCp.stderr);
+  const imported = await d.cli(['restore', archive, '--name', 'imported', '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.ok((JSON.parse(imported.stdout) as { notes: string[] }).notes.some((n) => n === `imported archive ${archive} as checkpoint ${cps[0]!.id}`));
+  await waitForOutput(api, 'imported', '\n15\n');
+  await d.cli(['rm', '--force', 'imported']);
   await new Promise((res) => setTimeout(res, 300));
   assert.deepEqual(zombieChildren(d.proc.pid as number), []);
 });
