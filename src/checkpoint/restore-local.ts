@@ -4,7 +4,8 @@
 // command; the CLI then waits and exits with its exit code.
 
 import Database from 'better-sqlite3';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { readDumpRecord } from '../criu/dump-record.js';
 import { CriuClient, waitForExit, type ExitStatus } from '../criu/index.js';
@@ -15,6 +16,7 @@ import { CheckpointRecords } from './checkpoint-records.js';
 import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta } from './metadata.js';
+import type { TransferOutcome } from '../lazy/index.js';
 import { planStdio, recordedStdio } from './stdio.js';
 import { importIfArchive, restorePreflight } from './restore-flow.js';
 
@@ -28,6 +30,9 @@ export interface LocalRestoreOptions {
   readonly hookTimeoutMs: number;
   readonly logLevel?: 0 | 1 | 2 | 3 | 4;
   readonly onNote?: (s: string) => void;
+  /** Lazy restore: this process supervises the lazy-pages server until every page has arrived. */
+  readonly lazy?: boolean;
+  readonly lazyFallback?: 'eager';
 }
 
 /** The restored process. */
@@ -39,6 +44,8 @@ export interface LocalRestoreResult {
   readonly logs: string[];
   readonly hooks: HookRunResult[];
   readonly criuMs: number;
+  /** Lazy restore: settles when every page has arrived (or the transfer failed). */
+  readonly transfer?: Promise<TransferOutcome>;
 }
 
 /** A checkpoint directory for `ref`: a path, an id (prefix) or a job name in cryod's database. */
@@ -99,14 +106,23 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
     const hooks = new HookRunner(o.hooks, o.hookTimeoutMs, {
       CRYO_JOB: meta.job ?? '', CRYO_JOB_NAME: meta.jobName ?? '', CRYO_CHECKPOINT: cp.id, CRYO_IMAGES_DIR: cp.dir, CRYO_PID: '',
     });
+    // Lazy: the lazy-pages socket and logs live in a private work dir (never the images dir); the
+    // checkpoint stays pinned (by lazyRestore) until the last page has arrived.
+    const lazy = o.lazy ? {
+      lazy: {
+        workDir: mkdtempSync(join(tmpdir(), 'cryo-lazy-')), job: meta.jobName ?? cp.id, ...(o.lazyFallback ? { fallback: o.lazyFallback } : {}),
+        ...(cp.inStore ? { checkpoint: { id: cp.id, store: await CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') }) } } : {}),
+      },
+    } : {};
     const r = await criuRestore({
+      ...lazy,
       client, dir: cp.dir, options, inheritFds: plan.inheritFds, hooks,
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
       watch: (pid) => waitForExit(pid),
       onRetry: (e, delay) => o.onNote?.(`${e.message}; retrying in ${delay} ms`),
     });
     for (const w of r.warnings) o.onNote?.(`warning: ${w}`);
-    return { pid: r.pid, exited: r.exited, checkpoint: cp.id, dir: cp.dir, logs: r.logs, hooks: hooks.runs, criuMs: r.criuMs };
+    return { pid: r.pid, exited: r.exited, checkpoint: cp.id, dir: cp.dir, logs: r.logs, hooks: hooks.runs, criuMs: r.criuMs, ...(r.transfer ? { transfer: r.transfer } : {}) };
   } finally {
     await pin?.release();
   }

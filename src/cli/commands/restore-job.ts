@@ -75,11 +75,7 @@ export async function restoreViaDaemon(ref: string, f: RestoreFlags): Promise<vo
 
 /** --no-daemon: restore here with this terminal as stdio, wait, exit with its code. */
 export async function restoreInProcess(ref: string, f: RestoreFlags): Promise<void> {
-  if (f.lazy || f.lazyFallback) {
-    throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--lazy` with `--no-daemon`: cryod supervises the lazy-pages server', {
-      hint: 'drop --no-daemon to restore lazily through cryod, or drop --lazy',
-    });
-  }
+  if (f.lazyFallback && !f.lazy) throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option `--lazy-fallback`: it only applies to --lazy', { hint: 'add --lazy, or drop --lazy-fallback' });
   if (copiesFlag(f.copies) !== 1 || f.name || f.log || f.attach) {
     throw new CryoError('CRYO_INVALID_OPTION', 'Invalid option with `--no-daemon`: --copies, --name, --log and --attach need cryod', {
       hint: 'drop --no-daemon to restore through cryod',
@@ -94,6 +90,12 @@ export async function restoreInProcess(ref: string, f: RestoreFlags): Promise<vo
   const r = await restoreLocal({
     ref: refArg(ref), dataDir: config.dataDir, noVerify: !f.verify, hooks: merged.hooks, hookTimeoutMs: timeout,
     logLevel: config.criuLogLevel as 0 | 1 | 2 | 3 | 4, onNote: talk,
+    ...(f.lazy ? { lazy: true } : {}), ...(f.lazyFallback ? { lazyFallback: 'eager' as const } : {}),
+  });
+  // Lazy: this process supervises the page transfer; say when it ends (the process may go on).
+  void r.transfer?.then((t) => {
+    if (t.ok) talk(`all pages arrived ${Math.round(t.afterRestoreMs)} ms after the process started`);
+    else process.stderr.write(`${t.error?.explain() ?? 'cryo: the page transfer failed'}\n`);
   });
   for (const h of r.hooks) talk(`${h.event} hook \`${h.command}\` exited ${h.exitCode} (${h.durationMs} ms)`);
   talk(`restored ${r.checkpoint} as pid ${r.pid} in ${Math.round(r.criuMs)} ms (log ${r.logs.at(-1) ?? '?'}); waiting for it`);
