@@ -10,12 +10,12 @@
 // start included. Writes its section of BENCHMARKS.md.
 //
 // Run as root after `npx tsc -p .`:  node bench/criu-client.mjs [--rounds N]   (npm run bench:criu-client)
-import { execFile } from 'node:child_process';
+import { killAndReap, median, now, run } from './_common.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CriuClient, setChildSubreaper, waitForExit } from '../dist/criu/index.js';
+import { CriuClient, setChildSubreaper } from '../dist/criu/index.js';
 import { closeSync, openAppend, startCounter } from '../dist/criu/_test-workload.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -23,22 +23,10 @@ const argRounds = process.argv.indexOf('--rounds');
 const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 5;
 const client = new CriuClient();
 const criu = client.criuPath;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 // Processes restored by the raw CLI (-d) are orphaned: as a subreaper we adopt and reap them.
 setChildSubreaper();
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
-  });
-}
-
-async function killAndReap(pid) {
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  await waitForExit(pid);
-}
 
 /** One dump+restore through `via` ('lib' | 'cli'); returns { dump, restore } in ms. */
 async function once(via, memMb, dir) {

@@ -11,7 +11,7 @@
 // after that. Writes its section of BENCHMARKS.md.
 //
 // Run as root after `npx tsc -p .`:  node bench/lazy-restore.mjs [--rounds N] [--mib N]   (npm run bench:lazy-restore)
-import { execFile } from 'node:child_process';
+import { killAndReap, median, now, run } from './_common.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,23 +29,11 @@ const rounds = arg('--rounds', 5);
 const mib = arg('--mib', 1024);
 const client = new CriuClient();
 const criu = client.criuPath;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 // The raw CLI's restored trees (-d) and its daemonised lazy-pages server are orphans: as a
 // subreaper we adopt and reap them.
 setChildSubreaper();
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
-  });
-}
-
-async function killAndReap(pid) {
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  await waitForExit(pid);
-}
 
 /** The first `ping` answered on a fresh connection (retrying only a refused connect). */
 async function firstAnswer(port) {
