@@ -22,8 +22,9 @@ const children = (pid) => {
 };
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
-// The daemon runs with the Node flags packaging/cryod.service gives it (CRYOD_NODE_OPTIONS overrides).
-const nodeOptions = process.env.CRYOD_NODE_OPTIONS ?? '--max-semi-space-size=1';
+// The daemon is started as a user would (`cryo daemon`, which re-executes itself with its V8 flags);
+// CRYOD_NODE_OPTIONS adds Node options to compare.
+const nodeOptions = process.env.CRYOD_NODE_OPTIONS ?? '';
 const d = await startDaemon({ env: { NODE_OPTIONS: nodeOptions } });
 try {
   const api = apiClient(d.socket);
@@ -79,8 +80,10 @@ try {
 What it measures: the resident memory (VmRSS, and the peak VmHWM) of cryod serving ${n} attachable
 jobs, each \`sh\` then \`sleep\` in its own PID namespace under tini, with FIFO stdio and a per-job
 output log; measured idle, with the jobs running, and after every job printed 64 KiB through
-cryod. cryod runs with \`NODE_OPTIONS=${nodeOptions}\` as in packaging/cryod.service (a small
-young generation: V8's default lets it grow to tens of MiB under load). Target: under 100 MiB.
+cryod. cryod is started as \`cryo daemon\`${nodeOptions ? ` with \`NODE_OPTIONS=${nodeOptions}\`` : ''}, which re-executes itself with
+\`--max-semi-space-size=1\` (bin/cryo; packaging/cryod.service passes the same flag): a small young
+generation, where V8's default lets it grow to tens of MiB under load (~105 MiB peak here without
+it). Target: under 100 MiB.
 
 ${table}
 

@@ -32,8 +32,8 @@ export async function startDaemon(opts: { dir?: string; env?: NodeJS.ProcessEnv 
   const socket = join(dir, 'cryod.sock');
   const dataDir = join(dir, 'data');
   const proc = spawn(process.execPath, [cryoBin, 'daemon', '--socket', socket, '--data-dir', dataDir, '--log-level', 'debug'], {
-    // The same Node flags as packaging/cryod.service (a small young generation keeps RSS low).
-    env: { ...process.env, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=1`.trim(), ...opts.env },
+    // Started exactly as a user would: `cryo daemon` re-executes itself with its V8 flags (bin/cryo).
+    env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
