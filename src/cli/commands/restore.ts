@@ -5,29 +5,26 @@
 
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CriuClient, CriuError, shellExitCode, waitForExit, type ExitStatus, type RestoreResult } from '../../criu/index.js';
+import { CriuClient, shellExitCode, waitForExit, type ExitStatus, type RestoreResult } from '../../criu/index.js';
 import { CryoError } from '../../errors/index.js';
+import { withRetry } from '../../safety/index.js';
 import { withDaemonOptions } from '../client.js';
 import { collect } from './checkpoint-flags.js';
 import { restoreInProcess, restoreViaDaemon, type RestoreFlags } from './restore-job.js';
 import { preflightCommand } from './preflight.js';
 import { readDumpRecord, type DumpRecord } from '../../criu/dump-record.js';
 
-// Right after a dump of a host-PID process, its pid can still be held for a moment (a zombie
-// that PID 1 reaps lazily): CRIU reports that as transient, and a short bounded retry fixes it.
-const RETRY_DELAYS_MS = [200, 400, 800, 1600];
-
-async function restoreWithRetry(client: CriuClient, dir: string, options: DumpRecord['options'], talk: boolean): Promise<RestoreResult> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await client.restore({ imagesDir: dir, ...options });
-    } catch (e) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (!(e instanceof CriuError) || !e.transient || delay === undefined) throw e;
-      if (talk) process.stderr.write(`cryo: ${e.message}; retrying in ${delay} ms\n`);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+/**
+ * Right after a dump of a host-PID process, its pid can still be held for a moment (a zombie that
+ * PID 1 reaps lazily): CRIU reports that as transient, and a short bounded retry fixes it.
+ */
+function restoreWithRetry(client: CriuClient, dir: string, options: DumpRecord['options'], talk: boolean): Promise<RestoreResult> {
+  // src/safety's policy (config restoreRetries / restoreRetryDelayMs); anything else fails at once.
+  return withRetry(() => client.restore({ imagesDir: dir, ...options }), {
+    onAttempt: (a) => {
+      if (talk && a.nextDelayMs !== undefined) process.stderr.write(`cryo: ${(a.error as Error).message}; retrying in ${a.nextDelayMs} ms\n`);
+    },
+  });
 }
 
 /** JSON lines, not one pretty document: restore reports twice (restored, then exited). */
