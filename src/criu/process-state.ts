@@ -2,16 +2,11 @@
 // tree left stopped (so a cancelled dump can wake it rather than leave it frozen).
 
 import { readFileSync } from 'node:fs';
+import { procStat, STAT } from '../util/proc-stat.js';
 
 /** The one-letter state from /proc/PID/stat (R, S, D, T, t, Z, ...), or undefined if gone. */
 export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may contain spaces: the state follows the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[STAT.state];
 }
 
 /** True when a process with this pid exists (zombies included). */

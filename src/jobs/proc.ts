@@ -1,29 +1,17 @@
 // Reading /proc: process start times (to tell a live job from a reused pid), children, fds.
 
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { procStat, STAT } from '../util/proc-stat.js';
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null if PID is gone. */
 export function startTimeOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state), so field 22 is rest[19].
-    const v = Number(rest[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
+  const v = Number(procStat(pid)?.[STAT.starttime]);
+  return Number.isFinite(v) ? v : null;
 }
 
 /** Process state letter (R, S, Z, ...) from /proc/PID/stat, or null if gone. */
 export function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.[STAT.state] ?? null;
 }
 
 /** True when PID exists, is not a zombie, and (if given) started at startTime. */

@@ -1,19 +1,12 @@
 // Which process owns an ingest directory or a pin: pid plus kernel start time, so a pid reused
 // by an unrelated process after a crash is not mistaken for the owner.
 
-import { readFileSync } from 'node:fs';
+import { procStat, STAT } from '../util/proc-stat.js';
 
 /** `<pid>.<starttime>` of a process, or undefined when it does not exist. */
 export function processIdentity(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime), counted after the parenthesised command name, which may hold spaces.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = rest[19];
-    return start === undefined ? undefined : `${pid}.${start}`;
-  } catch {
-    return undefined;
-  }
+  const start = procStat(pid)?.[STAT.starttime];
+  return start === undefined ? undefined : `${pid}.${start}`;
 }
 
 let self: string | undefined;

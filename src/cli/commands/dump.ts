@@ -2,7 +2,8 @@
 // or a cryod job into the checkpoint store (`cryo dump JOB`, see dump-job.ts).
 
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { procStat, STAT } from '../../util/proc-stat.js';
 import { join } from 'node:path';
 import { CriuClient } from '../../criu/index.js';
 import { writeDumpRecord, type DumpRecord } from '../../criu/dump-record.js';
@@ -19,13 +20,8 @@ interface Flags extends DumpJobFlags {
 
 /** A process that is not its session's leader (started from a shell) needs shell_job. */
 function isSessionLeader(pid: number): boolean | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[3]) === pid;
-  } catch {
-    return undefined;
-  }
+  const f = procStat(pid);
+  return f === undefined ? undefined : Number(f[STAT.session]) === pid;
 }
 
 export function register(program: Command): void {

@@ -4,7 +4,7 @@
 // when killed), so it behaves like the original command in a shell.
 
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { procStat, STAT } from '../../util/proc-stat.js';
 import { CriuClient, shellExitCode, waitForExit, type ExitStatus, type RestoreResult } from '../../criu/index.js';
 import { CryoError } from '../../errors/index.js';
 import { withRetry } from '../../safety/index.js';
@@ -33,12 +33,8 @@ function jsonLine(v: unknown): void {
 }
 
 function pgrp(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch {
-    return undefined;
-  }
+  const f = procStat(pid);
+  return f === undefined ? undefined : Number(f[STAT.pgrp]);
 }
 
 interface Flags extends RestoreFlags { dir?: string; detach?: boolean; json?: boolean }
