@@ -82,6 +82,12 @@ export type ImageLayout =
 const plain = (schema: DescMessage): ImageLayout => ({ kind: 'entries', schema });
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 
+/** Pipe and FIFO contents share one format: an entry, then `bytes` of queued data. */
+const pipeData: ImageLayout = {
+  kind: 'entries', schema: pipe_data_entrySchema,
+  trailer: (m) => ({ kind: 'bytes', length: (m as pipe_data_entry).bytes }),
+};
+
 /** The layout of every image type the decoder supports. */
 export const imageLayouts: Record<ImageType, ImageLayout> = {
   INVENTORY: plain(inventory_entrySchema),
@@ -92,15 +98,9 @@ export const imageLayouts: Record<ImageType, ImageLayout> = {
   IDS: plain(task_kobj_ids_entrySchema),
   VMAS: plain(vma_entrySchema),
   PIPES: plain(pipe_entrySchema),
-  PIPES_DATA: {
-    kind: 'entries', schema: pipe_data_entrySchema,
-    trailer: (m) => ({ kind: 'bytes', length: (m as pipe_data_entry).bytes }),
-  },
+  PIPES_DATA: pipeData,
   FIFO: plain(fifo_entrySchema),
-  FIFO_DATA: {
-    kind: 'entries', schema: pipe_data_entrySchema,
-    trailer: (m) => ({ kind: 'bytes', length: (m as pipe_data_entry).bytes }),
-  },
+  FIFO_DATA: pipeData,
   SIGACT: plain(sa_entrySchema),
   UNIXSK: plain(unix_sk_entrySchema),
   INETSK: plain(inet_sk_entrySchema),
