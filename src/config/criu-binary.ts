@@ -1,7 +1,7 @@
 // Finding the CRIU binary: CRYO_CRIU / the `criu` setting, else the copy that scripts/setup.sh
 // provisions, else `criu` on PATH.
 
-import { accessSync, constants } from 'node:fs';
+import { findExecutable, isExecutable } from '../util/find-executable.js';
 import { delimiter, join } from 'node:path';
 
 /** Where scripts/provision-criu.sh puts its wrapper (CRYO_PREFIX moves it). */
@@ -12,15 +12,6 @@ export function provisionedCriuPath(env: NodeJS.ProcessEnv = process.env): strin
 /** Where crit (CRIU's Python image tool, a test oracle) is provisioned. */
 export function provisionedCritPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['CRYO_PREFIX'] ?? '/opt/cryo', 'bin', 'crit');
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** How the binary was chosen, so `cryo doctor` can say it. */
@@ -34,8 +25,7 @@ export function locateCriu(setting: string, env: NodeJS.ProcessEnv = process.env
   if (setting) return { path: setting, source: 'setting' };
   const provisioned = provisionedCriuPath(env);
   if (isExecutable(provisioned)) return { path: provisioned, source: 'provisioned' };
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'criu'))) return { path: join(dir, 'criu'), source: 'PATH' };
-  }
+  const onPath = findExecutable('criu', (env['PATH'] ?? '').split(delimiter));
+  if (onPath) return { path: onPath, source: 'PATH' };
   return { path: 'criu', source: 'none' };
 }

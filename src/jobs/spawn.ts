@@ -17,7 +17,8 @@
 // breaks restore: "bad size"); unshare and the monitor get /dev/null.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { findExecutable, isExecutable } from '../util/find-executable.js';
+import { statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { CryoError } from '../errors/index.js';
 import { fifoPaths } from './job-io.js';
@@ -54,14 +55,10 @@ const toolCache = new Map<string, string>();
 export function tool(name: 'sh' | 'setsid' | 'unshare' | 'tini'): string {
   const cached = toolCache.get(name);
   if (cached) return cached;
-  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.startsWith('/')), ...toolDirs]) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      toolCache.set(name, join(dir, name));
-      return join(dir, name);
-    } catch {
-      // next directory
-    }
+  const found = findExecutable(name, [...(process.env['PATH'] ?? '').split(delimiter).filter((d) => d.startsWith('/')), ...toolDirs]);
+  if (found) {
+    toolCache.set(name, found);
+    return found;
   }
   throw new CryoError('CRYO_SPAWN_FAILED', `cannot start jobs: \`${name}\` is not installed`, {
     hint: name === 'tini' ? 'install tini (./scripts/setup.sh does), or run the job with --no-pidns' : `install ${name === 'sh' ? 'a POSIX shell' : 'util-linux'}`,
@@ -97,14 +94,7 @@ export function checkLaunchable(spec: LaunchSpec): void {
   const candidates = cmd.includes('/')
     ? [isAbsolute(cmd) ? cmd : resolve(spec.cwd, cmd)]
     : (spec.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).filter(Boolean).map((d) => join(resolve(spec.cwd, d), cmd));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      if (statSync(c).isFile()) return;
-    } catch {
-      // try the next PATH entry
-    }
-  }
+  if (candidates.some(isExecutable)) return;
   throw new CryoError('CRYO_SPAWN_FAILED', `command not found or not executable: ${cmd}`, {
     hint: cmd.includes('/') ? `check that ${cmd} exists and is executable` : 'check the command name and PATH (pass --env PATH=... if needed)',
   });
