@@ -53,6 +53,11 @@ export interface StartOptions {
   readonly detached?: boolean;
   /** Run as `unshare --pid --ipc --fork setsid tini -- PROG`, like cryo's jobs. */
   readonly pidns?: boolean;
+  /** Run the program as the child of a `setsid sh` that stays its session leader, so the program is
+   *  not a session leader but its leader is in the same PID namespace. (`detached: false` is not
+   *  the same: the leader is then whatever started the tests, which in a container can be outside
+   *  the namespace, and CRIU reports that differently.) rootPid and programPid are the program. */
+  readonly childOfSessionLeader?: boolean;
   /** File receiving stdout and stderr (opened O_APPEND); default a file in a new temp dir. */
   readonly output?: string;
   readonly env?: NodeJS.ProcessEnv;
@@ -118,9 +123,12 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
   const [file, argv] = opts.pidns
     ? ['unshare', ['--pid', '--ipc', '--fork', 'setsid', 'tini', '--',
       '/bin/sh', '-c', 'exec "$0" "$@" >>"$CRYO_WORKLOAD_OUTPUT" 2>&1', bin, ...args]]
-    : [bin, [...args]];
+    : opts.childOfSessionLeader
+      // The trailing command keeps sh from exec-ing the program, so sh stays the session leader.
+      ? ['/bin/sh', ['-c', '"$0" "$@"; exit $?', bin, ...args]]
+      : [bin, [...args]];
   const child = spawn(file, argv, {
-    detached: opts.pidns ? false : opts.detached ?? true,
+    detached: opts.pidns ? false : opts.childOfSessionLeader ? true : opts.detached ?? true,
     stdio: ['ignore', outFd, outFd],
     env: { ...process.env, ...opts.env, CRYO_READY_PATH: fifo, CRYO_WORKLOAD_OUTPUT: outputPath },
   });
@@ -179,6 +187,8 @@ export async function startWorkload(name: WorkloadName, args: readonly string[] 
       if (opts.pidns) {
         rootPid = childPids(pid)[0] ?? -1; // tini
         programPid = childPids(rootPid)[0] ?? -1;
+      } else if (opts.childOfSessionLeader) {
+        rootPid = programPid = childPids(pid)[0] ?? -1;
       }
       resolve({ line, info, rootPid, programPid, ...(info['port'] ? { port: Number(info['port']) } : {}) });
     });

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { loadConfig, locateCriu } from '../../config/index.js';
 import { runCommand } from '../../util/run-command.js';
-import { killProcessTree, request, startWorkload, type Workload } from '../../testing/workloads.js';
+import { buildWorkload, childPids, killProcessTree, request, startWorkload, type Workload } from '../../testing/workloads.js';
 import { analyzeCriuLog, type CriuLogAnalysis } from './analyze.js';
 import { setChildSubreaper, waitForExit } from '../reaper.js';
 
@@ -64,6 +64,16 @@ function expectHint(t: TestContext, r: Run, code: string, outcome: 'failure' | '
   assert.ok(r.relevant.includes(r.hint.matched), msg);
   if (/\bError \(/.test(r.hint.matched)) assert.ok(r.errors.includes(r.hint.matched), msg);
   assert.ok(!r.errors.some((e) => /RLIMIT_NOFILE for self/.test(e)), 'rlimit noise reported as an error');
+}
+
+/** Polls `probe` every 10 ms until it returns a value (5 s at most). */
+async function waitFor<T>(probe: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('timed out waiting for a condition');
 }
 
 async function started(t: { after: (fn: () => Promise<void>) => void }, w: Workload): Promise<Awaited<Workload['ready']>> {
@@ -188,11 +198,25 @@ test('file lock held: CRYO_NEEDS_FILE_LOCKS', async (t) => {
 
 test('not a session leader, no --shell-job: CRYO_NEEDS_SHELL_JOB', async (t) => {
   const dir = tempDir(t, 'shelljob');
-  const w = await startWorkload('counter', ['--interval-ms', '1000'], { detached: false });
+  const w = await startWorkload('counter', ['--interval-ms', '1000'], { childOfSessionLeader: true });
   const { rootPid } = await started(t, w);
+  assert.notEqual(rootPid, w.pid, 'the program runs under its session leader');
   const r = await criu('dump', dir, ['-t', String(rootPid)]);
   expectHint(t, r, 'CRYO_NEEDS_SHELL_JOB');
   assert.match(r.hint?.cause ?? '', new RegExp(`process ${rootPid} is not a session leader`));
+});
+
+test('own PID namespace, session leader outside it: CRYO_NEEDS_SHELL_JOB with the setsid advice', async (t) => {
+  const dir = tempDir(t, 'shelljob-ns');
+  const bin = await buildWorkload('counter');
+  // Like a job, minus the setsid: tini keeps the session of whoever started it, outside the namespace.
+  const unshare = spawn('unshare', ['--pid', '--fork', 'tini', '--', bin, '--interval-ms', '1000'], { stdio: 'ignore', detached: true });
+  t.after(() => killProcessTree(unshare.pid ?? -1));
+  const tini = await waitFor(() => childPids(unshare.pid ?? -1)[0]);
+  const r = await criu('dump', dir, ['-t', String(tini)]);
+  expectHint(t, r, 'CRYO_NEEDS_SHELL_JOB');
+  assert.match(r.hint?.cause ?? '', new RegExp(`process ${tini} lives in its own PID namespace but its session leader is outside it`));
+  assert.match(r.hint?.action ?? '', /setsid/);
 });
 
 test('deleted open file over the ghost limit: CRYO_GHOST_LIMIT', async (t) => {
