@@ -5,6 +5,7 @@ import { release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { runCommand } from '../util/run-command.js';
 import { isHarmlessCriuLine } from './criu-noise.js';
+import { kdatCacheCheck } from './kdat-cache.js';
 import type { CriuLocation } from '../config/index.js';
 
 export type CheckStatus = 'ok' | 'degraded' | 'missing';
@@ -123,9 +124,11 @@ export async function runChecks(criu: CriuLocation): Promise<CheckResult[]> {
   });
 
   // Probes are independent: run them at once (each is a short criu process).
-  const probes = await Promise.all(
-    featureProbes.map((p) => runCommand(criu.path, ['check', '--feature', p.feature], { timeoutMs: 30_000 })),
-  );
+  const [kdat, ...probes] = await Promise.all([
+    kdatCacheCheck(criu.path),
+    ...featureProbes.map((p) => runCommand(criu.path, ['check', '--feature', p.feature], { timeoutMs: 30_000 })),
+  ] as const);
+  results.push(kdat);
   for (const [i, p] of featureProbes.entries()) {
     const r = probes[i]!;
     const ok = r.code === 0;
