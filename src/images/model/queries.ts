@@ -36,6 +36,8 @@ export function regularFiles(model: CheckpointModel): NeededFile[] {
     if (p.memory?.exe !== undefined) use(idOfPath.get(p.memory.exe), 'exe', p.pid);
     for (const m of p.memory?.mappings ?? []) if (m.file !== undefined) use(idOfPath.get(m.file), 'mapping', p.pid);
   }
+  // Code-unit order, not localeCompare: the same on every machine whatever its locale, and
+  // localeCompare's first call loads ICU collation data (~7 ms of `cryo inspect`'s start-up).
   return [...acc.entries()].map(([id, a]) => {
     const r = byId.get(id)!.regular!;
     return {
@@ -47,7 +49,7 @@ export function regularFiles(model: CheckpointModel): NeededFile[] {
       pids: [...a.pids].sort((x, y) => x - y),
       deleted: r.deleted !== undefined,
     };
-  }).sort((x, y) => x.path.localeCompare(y.path));
+  }).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
 /** A socket and the processes holding it. */
