@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Benchmark: `cryo inspect --json DIR` against `crit x DIR ps`, `crit x DIR fds` and `crit x DIR mems`
 // on one checkpoint of a process holding 1 GiB of touched memory. Measures wall time of the whole
-// commands (process start included) and of the decoding itself in a warm process, and the bytes each
-// reads (rchar of /proc/self/io at exit), to show cryo never reads page data.
+// commands (process start included), Node's own floor (`node -e 0`), where cryo's time goes (a
+// bundled entry point timing each phase from inside), the decoding itself in a warm process, and
+// the bytes each reads (rchar of /proc/self/io at exit), to show cryo never reads page data.
 //
-// Run as root after `npx tsc -p .`:  node bench/inspect.mjs [--runs N]
+// Run as root after `npm run build` (tsc + the CLI bundle; a stale bundle is rebuilt here):
+//   node bench/inspect.mjs [--runs N]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { cleanup, criuDump, pycriuPath, startReady } from '../dist/images/_image-workloads.js';
 import { buildCheckpointModel, ImagesDir } from '../dist/images/index.js';
 
@@ -17,8 +20,16 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
 const GiB = 1 << 30;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round1 = (x) => Math.round(x * 10) / 10;
 
-// Runs a command, returns wall ms and the rchar the process reported on fd 2 as "RCHAR n".
+// bin/cryo runs dist/bundle (scripts/bundle-cli.mjs) only when it is newer than tsc's output.
+const mtime = (rel) => statSync(join(repo, rel), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+if (mtime('dist/bundle/main.js') < mtime('dist/cli/main.js')) {
+  console.error('dist/bundle is missing or older than dist/cli (tsc ran after npm run build): rebuilding it');
+  execFileSync(process.execPath, [join(repo, 'scripts/bundle-cli.mjs')], { stdio: 'inherit' });
+}
+
+// Runs a command; returns wall ms, the "RCHAR n" and "PHASES {...}" lines the process wrote on fd 2.
 function timed(cmd, args, env = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -29,7 +40,8 @@ function timed(cmd, args, env = {}) {
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
-      resolve({ ms, rchar: Number(/RCHAR (\d+)/.exec(err)?.[1] ?? NaN) });
+      const phases = /PHASES (\{.*\})/.exec(err)?.[1];
+      resolve({ ms, rchar: Number(/RCHAR (\d+)/.exec(err)?.[1] ?? NaN), ...(phases ? { phases: JSON.parse(phases) } : {}) });
     });
   });
 }
@@ -49,28 +61,53 @@ try {
   const pagesBytes = [...images.files.values()].filter((f) => f.kind === 'pages').reduce((a, f) => a + f.size, 0);
   if (pagesBytes < GiB) throw new Error(`checkpoint holds only ${pagesBytes} bytes of pages`);
 
-  // rchar reporters: a Node preload and a python wrapper around crit's own main().
+  // rchar reporters (separate runs: a preload slows Node's start-up, so timed runs go without it).
   const preload = join(tmp, 'rchar.mjs');
   writeFileSync(preload, "import { readFileSync } from 'node:fs';\nprocess.on('exit', () => process.stderr.write(`RCHAR ${/rchar: (\\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]}\\n`));\n");
-  const critPy = 'import atexit, re, sys\natexit.register(lambda: sys.stderr.write("RCHAR %s\\n" % re.search(r"rchar: (\\d+)", open("/proc/self/io").read()).group(1)))\nfrom crit.__main__ import main\nsys.argv[0] = "crit"\nsys.exit(main())';
+  const critMain = 'import sys\nfrom crit.__main__ import main\nsys.argv[0] = "crit"\n';
+  const critPy = `${critMain}sys.exit(main())`; // what /opt/cryo/bin/crit runs, without its sh wrapper
+  const critRcharPy = 'import atexit, re\natexit.register(lambda: sys.stderr.write("RCHAR %s\\n" % re.search(r"rchar: (\\d+)", open("/proc/self/io").read()).group(1)))\n';
   const pyEnv = { PYTHONPATH: pycriuPath };
 
-  // The same model from a minimal Node entry point: the cost of the decoder without the CLI's startup.
-  const libEntry = join(tmp, 'lib-entry.mjs');
-  writeFileSync(libEntry, `import { buildCheckpointModel } from ${JSON.stringify(join(repo, 'dist/images/index.js'))};\n` +
-    'process.stdout.write(JSON.stringify(buildCheckpointModel(process.argv[2])));\n');
-  const cryo = [];
-  const cliStart = [];
-  const libProc = [];
-  const nodeOnly = [];
+  // Where the time goes: the same model as `inspect --json` from a minimal entry point, bundled
+  // like the CLI, timing each phase from inside (performance.now() counts from process start).
+  const phaseEntry = join(tmp, 'phases.mjs');
+  writeFileSync(phaseEntry, `const t0 = performance.now();
+await import('@bufbuild/protobuf/codegenv2');
+const t1 = performance.now();
+await import(${JSON.stringify(join(repo, 'dist/images/image-layouts.js'))});
+const t2 = performance.now();
+const lib = await import(${JSON.stringify(join(repo, 'dist/images/index.js'))});
+const t3 = performance.now();
+const model = lib.buildCheckpointModel(process.argv[2]);
+const t4 = performance.now();
+process.stdout.write(JSON.stringify({ ...model, summary: { pids: model.processes.map((p) => p.pid),
+  residentBytes: lib.totalResidentBytes(model), listeningPorts: lib.listeningPorts(model), regularFiles: lib.regularFiles(model) } }, null, 2) + '\\n');
+const t5 = performance.now();
+process.stderr.write('PHASES ' + JSON.stringify({ nodeBoot: t0, protobufRuntime: t1 - t0, schemas: t2 - t1, decoderCode: t3 - t2,
+  buildModel: t4 - t3, jsonOut: t5 - t4, total: t5 }) + '\\n');
+`);
+  await build({
+    entryPoints: [phaseEntry], outdir: join(tmp, 'phases'), bundle: true, splitting: true, format: 'esm',
+    platform: 'node', target: 'node20', nodePaths: [join(repo, 'node_modules')], logLevel: 'warning',
+  });
+  const phaseBundle = join(tmp, 'phases/phases.js');
+
+  const cryoBin = join(repo, 'bin/cryo');
+  const m = { cryo: [], cryoUnbundled: [], cliStart: [], phases: [], nodeOnly: [] };
   const crit = { ps: [], fds: [], mems: [] };
   for (let i = 0; i < runs; i++) {
-    cryo.push(await timed(process.execPath, ['--import', preload, join(repo, 'bin/cryo'), 'inspect', '--json', dir]));
-    cliStart.push(await timed(process.execPath, ['--import', preload, join(repo, 'bin/cryo'), '--version']));
-    libProc.push(await timed(process.execPath, ['--import', preload, libEntry, dir]));
-    nodeOnly.push(await timed(process.execPath, ['--import', preload, '-e', '0']));
+    m.cryo.push(await timed(process.execPath, [cryoBin, 'inspect', '--json', dir]));
+    m.nodeOnly.push(await timed(process.execPath, ['-e', '0']));
+    m.cryoUnbundled.push(await timed(process.execPath, [cryoBin, 'inspect', '--json', dir], { CRYO_NO_BUNDLE: '1' }));
+    m.cliStart.push(await timed(process.execPath, [cryoBin, '--version']));
+    m.phases.push(await timed(process.execPath, [phaseBundle, dir]));
     for (const what of Object.keys(crit)) crit[what].push(await timed('/usr/bin/python3', ['-c', critPy, 'x', dir, what], pyEnv));
   }
+  if (mtime('dist/bundle/main.js') < mtime('dist/cli/main.js')) throw new Error('tsc ran during the benchmark (dist/bundle went stale): run it again');
+  const cryoRchar = (await timed(process.execPath, ['--import', preload, cryoBin, 'inspect', '--json', dir])).rchar;
+  let critRchar = 0;
+  for (const what of Object.keys(crit)) critRchar += (await timed('/usr/bin/python3', ['-c', critMain + critRcharPy + 'sys.exit(main())', 'x', dir, what], pyEnv)).rchar;
 
   // Warm, in-process decoding: cryo's library vs crit's explore functions (output to /dev/null).
   for (let i = 0; i < 30; i++) buildCheckpointModel(dir); // let V8 optimise, as a long-lived daemon would
@@ -99,28 +136,30 @@ for _ in range(20):
 ts.sort(); print(ts[len(ts)//2])
 `, dir], { env: { ...process.env, ...pyEnv }, encoding: 'utf8' });
 
-  const cryoMs = median(cryo.map((r) => r.ms));
-  const critMs = Object.values(crit).reduce((a, rs) => a + median(rs.map((r) => r.ms)), 0);
-  const critRchar = Object.values(crit).reduce((a, rs) => a + median(rs.map((r) => r.rchar)), 0);
+  const med = (rs) => round1(median(rs.map((r) => r.ms)));
+  const cryoMs = med(m.cryo);
+  const critMs = round1(Object.values(crit).reduce((a, rs) => a + median(rs.map((r) => r.ms)), 0));
+  const nodeMs = med(m.nodeOnly);
+  const phaseKeys = Object.keys(m.phases[0].phases);
   const result = {
     checkpoint: { pagesBytes, totalBytes: [...images.files.values()].reduce((a, f) => a + f.size, 0), dumpMs },
     runs,
     endToEnd: {
       cryoInspectJsonMs: cryoMs,
-      cryoCliStartupMs: median(cliStart.map((r) => r.ms)),
-      cryoLibraryFreshProcessMs: median(libProc.map((r) => r.ms)),
-      nodeStartupMs: median(nodeOnly.map((r) => r.ms)),
+      cryoInspectJsonUnbundledMs: med(m.cryoUnbundled),
+      cryoCliStartupMs: med(m.cliStart),
+      nodeStartupMs: nodeMs,
       critXPsFdsMemsMs: critMs,
-      perCritCommandMs: Object.fromEntries(Object.entries(crit).map(([k, rs]) => [k, median(rs.map((r) => r.ms))])),
-      speedup: critMs / cryoMs,
+      perCritCommandMs: Object.fromEntries(Object.entries(crit).map(([k, rs]) => [k, med(rs)])),
+      speedup: Math.round((critMs / cryoMs) * 100) / 100,
+      // The best any Node program could do: crit's time over `node -e 0`.
+      speedupCeilingForNode: Math.round((critMs / nodeMs) * 100) / 100,
+      cryoAboveNodeFloorMs: round1(cryoMs - nodeMs),
     },
-    warmInProcess: { cryoModelMs: median(lib), critExploreMs: Number(pyWarm), speedup: Number(pyWarm) / median(lib) },
-    bytesRead: {
-      cryoImageBytesRead: bytesRead,
-      cryoProcessRchar: median(cryo.map((r) => r.rchar)),
-      critProcessesRchar: critRchar,
-      pagesBytes,
-    },
+    // Medians of each phase of the bundled minimal entry point (ms since process start for nodeBoot).
+    phasesMs: { wallMs: med(m.phases), ...Object.fromEntries(phaseKeys.map((k) => [k, round1(median(m.phases.map((r) => r.phases[k])))])) },
+    warmInProcess: { cryoModelMs: round1(median(lib)), critExploreMs: round1(Number(pyWarm)), speedup: round1(Number(pyWarm) / median(lib)) },
+    bytesRead: { cryoImageBytesRead: bytesRead, cryoProcessRchar: cryoRchar, critProcessesRchar: critRchar, pagesBytes },
     load: execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim(),
   };
   console.log(JSON.stringify(result, null, 2));
