@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { CheckpointStore, exportCheckpoint, importCheckpoint, verifyCheckpoint, type CheckpointInfo } from './index.js';
@@ -10,7 +10,8 @@ import { dumpRealProcess, killAndWait, lastCount, restoreDetached, tempDir, wait
 
 type EntryHeader = Partial<tar.Header> & { name: string };
 import { isCryoError } from '../errors/index.js';
-import { runCli } from '../testing/cli.js';
+import { cryoBin, runCli } from '../testing/cli.js';
+import { selfIdentity } from './process-identity.js';
 
 const indexUrl = new URL('./index.js', import.meta.url).href;
 
@@ -240,4 +241,71 @@ test('cryo export / cryo import on the command line, with --json progress lines'
   const bad = await runCli(['export', info.id, '--store', store.root, '-o', file, '--compress', 'lz4']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /CRYO_INVALID_OPTION/);
+});
+
+/** A committed checkpoint of incompressible files (slow to compress at level 19: time to interrupt it). */
+async function randomCheckpoint(t: { after: (fn: () => void) => void }, tag: string) {
+  const tmp = tempDir(tag);
+  t.after(tmp.cleanup);
+  const store = await CheckpointStore.open({ root: join(tmp.dir, 'store') });
+  const ing = await store.beginIngest();
+  for (let i = 0; i < 3; i++) writeFileSync(join(ing.dir, `pages-${i}.img`), randomBytes(16 << 20));
+  const info = await store.commit(ing, { job: 'interrupt' });
+  return { tmp, store, info };
+}
+
+const tempsIn = (dir: string): string[] => readdirSync(dir).filter((n) => n.includes('.cryo-tmp-'));
+
+test('an export or import cancelled through its signal stops, says CRYO_ABORTED and leaves nothing', async (t) => {
+  const { tmp, info } = await randomCheckpoint(t, 'abort');
+  const out = join(tmp.dir, 'out');
+  mkdirSync(out);
+  const ac = new AbortController();
+  await assert.rejects(
+    exportCheckpoint(info.dir, join(out, 'a.tar.zst'), { level: 19, onProgress: () => ac.abort(), signal: ac.signal }),
+    (e) => isCryoError(e, 'CRYO_ABORTED') && /cancelled/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(out), [], 'no archive, no temp file');
+  const archive = join(out, 'b.tar.zst');
+  await exportCheckpoint(info.dir, archive, { level: 1 });
+  const dst = await CheckpointStore.open({ root: join(tmp.dir, 'dst') });
+  const ic = new AbortController();
+  await assert.rejects(
+    importCheckpoint(archive, dst, { onProgress: () => ic.abort(), signal: ic.signal }),
+    (e) => isCryoError(e, 'CRYO_ABORTED'),
+  );
+  await assertEmpty(dst);
+});
+
+test('cryo export interrupted by SIGINT/SIGTERM removes its temp file and dies of the signal; after a SIGKILL the next export removes it', async (t) => {
+  const { tmp, store, info } = await randomCheckpoint(t, 'interrupt');
+  const out = join(tmp.dir, 'out');
+  mkdirSync(out);
+  const file = join(out, 'cp.tar.zst');
+  /** Starts `cryo export` at level 19 (slow) and resolves once it reports progress (its temp file exists). */
+  const start = async () => {
+    const child = spawn(process.execPath, [cryoBin, 'export', info.id, '--store', store.root, '-o', file, '--level', '19', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+    t.after(() => child.kill('SIGKILL'));
+    await waitForOutput(child, '"progress"');
+    assert.equal(tempsIn(out).length, 1, 'the export writes a temp file');
+    return { child, exited };
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const { child, exited } = await start();
+    child.kill(sig);
+    assert.equal(await exited, sig, `cryo export dies of ${sig}`);
+    assert.deepEqual(readdirSync(out), [], `${sig}: no archive and no temp file left`);
+  }
+  const { child, exited } = await start();
+  const [leftover] = tempsIn(out);
+  assert.match(leftover ?? '', new RegExp(`^\\.cp\\.tar\\.zst\\.cryo-tmp-${child.pid}\\.\\d+\\.[0-9a-f]{8}$`), 'the temp file names its owner');
+  child.kill('SIGKILL');
+  await exited;
+  assert.equal(tempsIn(out).length, 1, 'SIGKILL leaves the temp file');
+  // A temp file of a live process (this one) must survive; the dead export's must not.
+  const live = `.other.tar.zst.cryo-tmp-${selfIdentity()}.0123abcd`;
+  writeFileSync(join(out, live), '');
+  await exportCheckpoint(info.dir, file, { level: 1 });
+  assert.deepEqual(readdirSync(out).sort(), [live, 'cp.tar.zst'].sort());
 });

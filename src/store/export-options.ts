@@ -16,6 +16,8 @@ export interface ExportOptions {
    */
   readonly verify?: boolean;
   readonly onProgress?: OnProgress;
+  /** Cancels the export (CRYO_ABORTED); its temp file is removed. */
+  readonly signal?: AbortSignal;
 }
 
 /** Normalised export options. */
@@ -24,6 +26,7 @@ export interface NormalExportOptions {
   readonly level: number;
   readonly verify: boolean;
   readonly onProgress?: OnProgress;
+  readonly signal?: AbortSignal;
 }
 
 /** Fills defaults and rejects bad values with CRYO_INVALID_OPTION naming the fix. */
@@ -37,5 +40,5 @@ export function normaliseExportOptions(o: ExportOptions): NormalExportOptions {
   if (compress !== 'none' && (!Number.isInteger(level) || level < lim.min || level > lim.max)) {
     throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`level\` ${JSON.stringify(o.level)}: ${compress} levels are ${lim.min} to ${lim.max}`);
   }
-  return { compress, level, verify: o.verify ?? false, ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  return { compress, level, verify: o.verify ?? false, ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}) };
 }

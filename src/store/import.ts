@@ -24,6 +24,8 @@ import type { CheckpointInfo, CheckpointStore, Ingest } from './store.js';
 export interface ImportOptions {
   readonly limits?: Partial<ArchiveLimits>;
   readonly onProgress?: OnProgress;
+  /** Cancels the import (CRYO_ABORTED); nothing is left behind. */
+  readonly signal?: AbortSignal;
 }
 
 /** What an import added to the store. */
@@ -62,6 +64,14 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
   }
   const extract = tar.extract();
   const piping = pipeline(source, extract).then(() => undefined, (e: unknown) => e);
+  const aborted = (): CryoError =>
+    new CryoError('CRYO_ABORTED', `import of ${file} was cancelled; nothing was imported`, { operation: 'import' });
+  const cancel = (): void => {
+    extract.destroy(aborted());
+    source.destroy();
+  };
+  if (options.signal?.aborted) cancel();
+  options.signal?.addEventListener('abort', cancel, { once: true });
 
   let ingest: Ingest | undefined;
   try {
@@ -79,10 +89,12 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
     zstd?.child.kill('SIGKILL');
     // When the stream broke first, the decompressor's own words explain it best.
     const zstdErr = zstd ? await zstd.done.catch(() => undefined) : undefined;
+    if (options.signal?.aborted) throw aborted();
     if (isCryoError(e) || isDiskFull(e)) rethrowFsError(e, `checkpoint from ${file} into ${store.root}`, { operation: 'import' });
     if (zstdErr && !/killed by SIG(KILL|PIPE)/.test(zstdErr)) throw corrupt(`zstd: ${zstdErr}`, e);
     throw corrupt((e as Error).message ?? String(e), e);
   } finally {
+    options.signal?.removeEventListener('abort', cancel);
     await inFh?.close().catch(() => undefined);
     if (ingest) await store.abort(ingest);
   }

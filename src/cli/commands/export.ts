@@ -24,8 +24,11 @@ export function register(program: Command): void {
       }
       const dir = await resolveCheckpointDir(ref, () => CheckpointStore.open(opts.store ? { root: opts.store } : {}));
       const progress = progressReporter('export', !!opts.json);
+      const interrupt = cancelOnSignals(progress.stop);
       try {
-        const r = await exportCheckpoint(dir, opts.output, { compress: opts.compress, verify: !!opts.verify, ...(level !== undefined ? { level } : {}), onProgress: progress.update });
+        const r = await interrupt.run(() =>
+          exportCheckpoint(dir, opts.output, { compress: opts.compress, verify: !!opts.verify, ...(level !== undefined ? { level } : {}), onProgress: progress.update, signal: interrupt.signal }),
+        );
         progress.stop();
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'done', ...r }) + '\n');
         else process.stdout.write(`exported checkpoint ${r.id} to ${r.file}: ${mib(r.bytes)} -> ${mib(r.archiveBytes)} (${r.compress}) in ${(r.durationMs / 1000).toFixed(1)} s\n`);
@@ -33,6 +36,38 @@ export function register(program: Command): void {
         progress.stop();
       }
     });
+}
+
+/**
+ * Ctrl-C / SIGTERM / SIGHUP during an export or import: cancel it (its temp file or ingest
+ * directory is removed), then die of the same signal, as the shell expects.
+ */
+export function cancelOnSignals(beforeDying: () => void): { signal: AbortSignal; run: <T>(op: () => Promise<T>) => Promise<T> } {
+  const abort = new AbortController();
+  let got: NodeJS.Signals | undefined;
+  const on = (sig: NodeJS.Signals): void => {
+    got ??= sig;
+    abort.abort();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  return {
+    signal: abort.signal,
+    run: async (op) => {
+      for (const s of signals) process.on(s, on);
+      try {
+        return await op();
+      } catch (e) {
+        if (got) {
+          for (const s of signals) process.off(s, on);
+          beforeDying();
+          process.kill(process.pid, got); // no listener left: the default action ends the process
+        }
+        throw e;
+      } finally {
+        for (const s of signals) process.off(s, on);
+      }
+    },
+  };
 }
 
 function mib(n: number): string {

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { CheckpointStore, importCheckpoint } from '../../store/index.js';
-import { progressReporter } from './export.js';
+import { cancelOnSignals, progressReporter } from './export.js';
 
 export function register(program: Command): void {
   program
@@ -15,8 +15,9 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { store?: string; json?: boolean }) => {
       const store = await CheckpointStore.open(opts.store ? { root: opts.store } : {});
       const progress = progressReporter('import', !!opts.json);
+      const interrupt = cancelOnSignals(progress.stop);
       try {
-        const r = await importCheckpoint(file, store, { onProgress: progress.update });
+        const r = await interrupt.run(() => importCheckpoint(file, store, { onProgress: progress.update, signal: interrupt.signal }));
         progress.stop();
         const c = r.checkpoint;
         if (opts.json) {
