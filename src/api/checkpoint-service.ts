@@ -70,7 +70,7 @@ export function checkpointService(ctx: FlowContext): ServiceImpl<typeof Checkpoi
         ref: req.checkpoint || req.job, name: req.name || undefined, copies: req.copies || 1, io, logFile: req.logFile || undefined,
         noVerify: req.noVerify, hooks: h.hooks, hookTimeoutMs: h.timeoutMs,
         lazy: req.lazy, ...(req.lazyFallbackEager ? { lazyFallback: 'eager' as const } : {}),
-        force: req.force,
+        force: req.force, timeoutMs: req.timeoutMs,
         health: req.healthGraceMs > 0 || req.healthCmd || req.healthTcpPort
           ? { cmd: req.healthCmd || undefined, tcpPort: req.healthTcpPort || undefined, graceMs: req.healthGraceMs || DEFAULT_HEALTH_GRACE_MS }
           : undefined,

@@ -5,6 +5,7 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { processTree } from '../criu/index.js';
+import { readProcLocks } from '../safety/index.js';
 
 /** The dump options that must be repeated on restore (recorded in cryo.json). */
 export interface CriuChoice {
@@ -80,18 +81,8 @@ function hasEstablished(root: number, inodes: Set<number>): boolean {
 
 /** True when a process of the tree holds a POSIX or flock lock (/proc/locks names the pid). */
 function holdsLocks(pids: readonly number[]): boolean {
-  let text = '';
-  try {
-    text = readFileSync('/proc/locks', 'utf8');
-  } catch {
-    return false;
-  }
   const set = new Set(pids);
-  return text.split('\n').some((l) => {
-    const f = l.trim().split(/\s+/);
-    // "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF" (blocked waiters start with "->")
-    return f[1] !== '->' && set.has(Number(f[4]));
-  });
+  return readProcLocks().some((l) => set.has(l.pid));
 }
 
 /** Chooses the options for dumping the tree at `root`; `why` says, per option, why in words. */

@@ -13,6 +13,7 @@ import { isSideFile } from '../store/manifest.js';
 import type { CriuChoice } from './choose-options.js';
 import type { HookRunner } from './hooks.js';
 import { lazyRestore, type LazyRestoreOptions, type TransferOutcome } from '../lazy/index.js';
+import { halfRestoredTree, killHalfRestored, restoreTimeoutError, restoreTimeoutMs } from './restore-timeout.js';
 
 /** Delays tests may pass for quick retries (the default comes from the config). */
 export const RESTORE_RETRY_DELAYS_MS = [200, 400, 800];
@@ -32,6 +33,10 @@ export interface CriuRestoreInput {
   /** Told before each retry. */
   readonly onRetry?: (e: CriuError, delayMs: number, attempt: number) => void;
   readonly retryDelaysMs?: readonly number[];
+  /** One attempt's limit in ms (0: none); default config `restoreTimeoutMs`. See restore-timeout.ts. */
+  readonly timeoutMs?: number;
+  /** Names the checkpoint in errors (its id; default the directory). */
+  readonly what?: string;
   /** Lazy restore (`--lazy`): memory follows from a supervised lazy-pages server; logs go to its work dir. */
   readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady'> & { workDir: string };
 }
@@ -82,6 +87,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
   // withRetry: attempts and backoff from the config (restoreRetries, restoreRetryDelayMs) unless
   // the caller gives delays. Each attempt keeps its own criu-restore.<n>.log.
   const retry = i.retryDelaysMs ? { attempts: i.retryDelaysMs.length + 1, baseDelayMs: i.retryDelaysMs[0] ?? 0 } : {};
+  const limitMs = restoreTimeoutMs(i.timeoutMs);
   return withRetry(async (attempt) => {
     const logDir = i.lazy?.workDir ?? i.dir;
     const n = nextLogNumber(logDir);
@@ -91,10 +97,19 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     let hookError: CryoError | undefined;
     const warnings: string[] = [];
     const started = performance.now();
+    // The timeout backstop: the processes CRIU made so far are noted when the limit hits (the tree
+    // is still intact then), the restore is cancelled, and they are killed once CRIU is gone.
+    const notified = new Set<number>();
+    const cancel = limitMs > 0 ? new AbortController() : undefined;
+    let timedOut: { roots: number[]; pids: number[] } | undefined;
+    const timer = cancel && setTimeout(() => {
+      timedOut = halfRestoredTree(i.dir, notified);
+      cancel.abort();
+    }, limitMs);
     try {
       const restoreOpts: RestoreOptions = {
         imagesDir: i.dir, logFile, ...(i.logLevel !== undefined ? { logLevel: i.logLevel } : {}), rstSibling: true,
-        ...i.options, inheritFds: i.inheritFds,
+        ...i.options, inheritFds: i.inheritFds, ...(cancel ? { signal: cancel.signal } : {}),
         notify: {
           'post-restore': (ev) => {
             if (ev.pid !== undefined && ev.pid > 0) {
@@ -103,6 +118,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
             }
           },
           '*': async (ev) => {
+            if (ev.pid !== undefined && ev.pid > 0) notified.add(ev.pid);
             i.onNotify?.(ev.script, ev.pid);
             try {
               // After post-resume the process already runs: a failing hook there cannot undo it.
@@ -144,6 +160,12 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     } catch (e) {
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
+      if (timedOut) {
+        const reaped = await killHalfRestored(timedOut, i.watch);
+        throw restoreTimeoutError({
+          what: i.what ?? i.dir, imagesDir: i.dir, ms: limitMs, logPath: join(logDir, logFile), killed: timedOut.pids.length, reaped, cause: e,
+        });
+      }
       if (isCryoError(e, 'CRYO_HOOK_FAILED') && e.message.startsWith('restore aborted:')) throw e;
       if (hookError) {
         throw new CryoError('CRYO_HOOK_FAILED', `restore aborted: ${hookError.message}; the checkpoint is unchanged and no process was left running`, {
@@ -152,6 +174,8 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
       }
       if (isCryoError(e)) throw e;
       throw new CryoError('CRYO_CRIU_RESTORE_FAILED', `restore of ${i.dir} failed: ${(e as Error).message}`, { operation: 'restore', imagesDir: i.dir, cause: e });
+    } finally {
+      clearTimeout(timer);
     }
   }, {
     ...retry,

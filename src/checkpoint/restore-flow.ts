@@ -50,6 +50,8 @@ export interface RestoreRequestOpts {
   readonly force?: boolean;
   /** Wait for the restored jobs to prove healthy before answering (src/safety watchHealth). */
   readonly health?: HealthRequest | undefined;
+  /** One CRIU attempt's limit in ms (0: none); undefined: config restoreTimeoutMs. */
+  readonly timeoutMs?: number | undefined;
 }
 
 /** `--health-cmd` / `--health-tcp` / `--health-grace`: what "healthy" means after a restore. */
@@ -141,6 +143,7 @@ export interface RestoreIntoJob {
   readonly created?: boolean;
   readonly lazy?: boolean | undefined;
   readonly lazyFallback?: 'eager' | undefined;
+  readonly timeoutMs?: number | undefined;
 }
 
 /** Steps prepare-restore-adopt for one job; returns the restored root pid and details. */
@@ -176,6 +179,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     const r = await criuRestore({
       client: ctx.criu, dir: o.dir, options: dumpOptions(o.dir, o.meta), inheritFds: plan.inheritFds, hooks, logLevel: ctx.criuLogLevel,
       watch: (pid) => watchChild(pid),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), what: o.checkpointId ?? o.dir,
       // Lazy: a work dir per job (so per copy) for the lazy-pages socket and logs; the checkpoint
       // stays pinned until the last page has arrived.
       ...(o.lazy ? {
@@ -436,7 +440,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
       try {
         const r = await restoreIntoJob(ctx, {
           jobId, dir: cp.dir, meta: cp.meta, ...(cp.record ? { checkpointId: cp.id } : {}), hooks: req.hooks, hookTimeoutMs: req.hookTimeoutMs,
-          io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback,
+          io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback, timeoutMs: req.timeoutMs,
         });
         jobs.push(r.job);
         watches.push({ job: r.job, pid: r.pid, exited: r.exited });

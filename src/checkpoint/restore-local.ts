@@ -33,6 +33,10 @@ export interface LocalRestoreOptions {
   /** Lazy restore: this process supervises the lazy-pages server until every page has arrived. */
   readonly lazy?: boolean;
   readonly lazyFallback?: 'eager';
+  /** One CRIU attempt's limit in ms (0: none); undefined: config restoreTimeoutMs. */
+  readonly timeoutMs?: number | undefined;
+  /** Restore even when pre-flight finds problems (they are reported through onNote). */
+  readonly force?: boolean;
 }
 
 /** The restored process. */
@@ -97,7 +101,8 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
   const meta = readMeta(cp.dir) ?? {};
   const options = meta.options ?? readDumpRecord(cp.dir)?.options ?? {};
   const client = new CriuClient();
-  await restorePreflight(client.criuPath, { id: cp.id, dir: cp.dir, meta }, !o.noVerify);
+  const forced = await restorePreflight(client.criuPath, { id: cp.id, dir: cp.dir, meta }, !o.noVerify, o.force === true);
+  if (forced) o.onNote?.(forced);
   let pin: Pin | undefined;
   if (cp.inStore) pin = await (await CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') })).pin(cp.id, `daemonless restore (pid ${process.pid})`);
   try {
@@ -119,6 +124,7 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
       client, dir: cp.dir, options, inheritFds: plan.inheritFds, hooks,
       ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
       watch: (pid) => waitForExit(pid),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), what: cp.id,
       onRetry: (e, delay) => o.onNote?.(`${e.message}; retrying in ${delay} ms`),
     });
     for (const w of r.warnings) o.onNote?.(`warning: ${w}`);

@@ -23,6 +23,12 @@ export interface CryoConfig {
   readonly restoreRetries: number;
   /** Delay before the first restore retry in ms; doubles per attempt, with jitter. */
   readonly restoreRetryDelayMs: number;
+  /**
+   * How long one restore attempt may take before CRIU is killed and the half-restored processes
+   * removed (a backstop: CRIU can wait forever, e.g. for a file lock another process holds).
+   * 0: no limit.
+   */
+  readonly restoreTimeoutMs: number;
 }
 
 export const defaults: CryoConfig = {
@@ -35,6 +41,8 @@ export const defaults: CryoConfig = {
   jobLogMaxBytes: 8 * 1024 * 1024,
   restoreRetries: 4,
   restoreRetryDelayMs: 200,
+  // Eager restores read memory at ~0.3-1 GiB/s here: 5 minutes covers checkpoints of many GiB.
+  restoreTimeoutMs: 300_000,
 };
 
 const envNames: Record<keyof CryoConfig, string> = {
@@ -47,6 +55,7 @@ const envNames: Record<keyof CryoConfig, string> = {
   jobLogMaxBytes: 'CRYO_JOB_LOG_MAX_BYTES',
   restoreRetries: 'CRYO_RESTORE_RETRIES',
   restoreRetryDelayMs: 'CRYO_RESTORE_RETRY_DELAY_MS',
+  restoreTimeoutMs: 'CRYO_RESTORE_TIMEOUT_MS',
 };
 
 /** The config file: CRYO_CONFIG, else /etc/cryo/config.json (absent is fine). */
@@ -95,7 +104,7 @@ function validate(c: Record<string, unknown>, file: string): CryoConfig {
   if (typeof lvl !== 'number' || !Number.isInteger(lvl) || lvl < 0 || lvl > 4) bad('criuLogLevel', 'use 0 to 4');
   const cap = c['jobLogMaxBytes'];
   if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 4096) bad('jobLogMaxBytes', 'use a whole number of bytes >= 4096');
-  for (const k of ['restoreRetries', 'restoreRetryDelayMs'] as const) {
+  for (const k of ['restoreRetries', 'restoreRetryDelayMs', 'restoreTimeoutMs'] as const) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(k, 'use a whole number >= 0');
   }

@@ -214,6 +214,14 @@ export const codes = {
     summary: 'writing the checkpoint failed (I/O error or a failing step after CRIU); the process was kept',
     action: 'the message says whether the process kept running or was restored; fix the storage, then checkpoint again',
   },
+  CRYO_FILE_LOCK_HELD: {
+    summary: 'a file lock the checkpointed process held is held by another process here; CRIU would wait for it forever',
+    action: 'stop the process named in the message (often a copy restored earlier) or make it release the lock, then restore again',
+  },
+  CRYO_RESTORE_TIMEOUT: {
+    summary: 'the restore did not finish within its timeout: CRIU was killed and the half-restored processes removed; the checkpoint is intact',
+    action: 'read the last CRIU log lines shown (a lock or resource CRIU waited for?), fix the cause, or raise the timeout (--timeout MS, config restoreTimeoutMs)',
+  },
   CRYO_PROCESS_LOST: {
     summary: 'a checkpoint failed after CRIU stopped the process, and cryo could not resume or restore it',
     action: 'restore it by hand from the images directory named in the message (`cryo restore --dir DIR`)',

@@ -4,7 +4,8 @@
 //   runPreflight(imagesDir, { criuPath?, skip?, ignoreFiles?, memAvailable? }) -> Promise<PreflightReport>
 //     Reads the images (never changes anything) and checks, listing EVERY problem at once:
 //     integrity (manifest, when present), images (decodable, complete, pages sizes), files
-//     (exist with recorded size and mode), ports (free, unless own netns), pids (free, unless own
+//     (exist with recorded size and mode), locks (file locks to take again not held here: CRIU
+//     would block forever), ports (free, unless own netns), pids (free, unless own
 //     pidns; names holder, zombie parent), memory (vs MemAvailable), disk, cpu (criu cpuinfo check).
 //     report.ok is false when any check has status 'fail'; each item names file/port/pid + code.
 //     A flow that already verified the manifest passes skip: ['integrity'] (no second hashing);
@@ -38,3 +39,4 @@ export type { RetryOptions, AttemptInfo } from './options.js';
 export { watchHealth, describeExit, UnhealthyError, type HealthOptions, type HealthProbe, type HealthReport, type ExitInfo } from './health.js';
 export { safeDump, wasDiskFull, DumpRecoveryError, type SafeDumpOptions, type SafeDumpResult, type Recovery } from './safe-dump.js';
 export { formatPreflightReport } from './format-report.js';
+export { readProcLocks, parseProcLocks, type HeldLock } from './proc-locks.js';

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../errors/index.js';
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** What each check looks at. */
-export type CheckId = 'integrity' | 'images' | 'files' | 'ports' | 'memory' | 'disk' | 'pids' | 'cpu';
+export type CheckId = 'integrity' | 'images' | 'files' | 'locks' | 'ports' | 'memory' | 'disk' | 'pids' | 'cpu';
 
 /** One problem: the file, port or pid concerned, and expected vs actual values when they exist. */
 export interface PreflightItem {

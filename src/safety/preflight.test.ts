@@ -41,7 +41,7 @@ test('a clean checkpoint passes every check, and nothing changes; cryo preflight
   const r = await runPreflight(cp);
   assert.equal(snapshot(cp), before, 'pre-flight (and criu cpuinfo check) only read the checkpoint');
   assert.equal(r.ok, true, JSON.stringify(failures(r)));
-  assert.deepEqual(r.checks.map((c) => c.id), ['integrity', 'images', 'files', 'ports', 'pids', 'memory', 'disk', 'cpu']);
+  assert.deepEqual(r.checks.map((c) => c.id), ['integrity', 'images', 'files', 'locks', 'ports', 'pids', 'memory', 'disk', 'cpu']);
   assert.equal(check(r, 'integrity')?.status, 'ok');
   assert.equal(check(r, 'cpu')?.status, 'ok', check(r, 'cpu')?.detail);
   assert.equal(preflightError(r), undefined);
@@ -143,7 +143,7 @@ test('every problem is listed at once, in one error; cryo preflight --json exits
   // A file the caller replaces through inherit_fd is not needed on disk.
   const handedOver = await runPreflight(cp, { ignoreFiles: [join(dir, 'out.log')], skip: ['integrity', 'cpu'] });
   assert.deepEqual(failures(handedOver).map((i) => i.subject), [data, data]);
-  assert.deepEqual(handedOver.checks.map((c) => c.id), ['images', 'files', 'ports', 'pids', 'memory', 'disk']);
+  assert.deepEqual(handedOver.checks.map((c) => c.id), ['images', 'files', 'locks', 'ports', 'pids', 'memory', 'disk']);
   assert.equal(e.failures.length, 3);
   assert.match(e.message, /3 problems/);
   assert.match(e.explain(), /what to do: .*put the file back/);

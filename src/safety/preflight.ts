@@ -9,6 +9,7 @@ import { checkCpu } from './checks/cpu.js';
 import { checkDisk } from './checks/disk.js';
 import { checkFiles } from './checks/files.js';
 import { checkImages } from './checks/images.js';
+import { checkLocks } from './checks/locks.js';
 import { checkIntegrity } from './checks/integrity.js';
 import { checkMemory } from './checks/memory.js';
 import { checkPids } from './checks/pids.js';
@@ -39,6 +40,7 @@ export async function runPreflight(imagesDir: string, opts: PreflightOptions = {
   if (model) {
     const run: [CheckId, () => PreflightCheck | Promise<PreflightCheck>][] = [
       ['files', () => checkFiles(model, buildIds, opts.ignoreFiles)],
+      ['locks', () => checkLocks(model)],
       ['ports', () => checkPorts(model)],
       ['pids', () => checkPids(model)],
       ['memory', () => checkMemory(model, opts.memAvailable === undefined ? {} : { available: opts.memAvailable })],

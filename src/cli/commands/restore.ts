@@ -75,6 +75,7 @@ export function register(program: Command): void {
     .option('--hook-timeout <ms>', 'how long each hook may run (default: config hookTimeoutMs or 30000)')
     .option('--check', 'only run the pre-flight checks and print the report; change nothing (exit 1 when a check fails)')
     .option('--force', 'restore even when pre-flight checks fail')
+    .option('--timeout <ms>', 'cancel a restore attempt CRIU has not finished after MS (killing what it half-restored); 0: no limit (default: config restoreTimeoutMs, 300000)')
     .option('--health-cmd <cmd>', 'after restore, wait until CMD exits 0 (CRYO_PID is set); fail the restore if it does not within the grace period')
     .option('--health-tcp <port>', 'after restore, wait until 127.0.0.1:PORT accepts a connection')
     .option('--health-grace <ms>', 'how long the restored job must stay alive (and the probe has to pass); default 3000 with a probe')
