@@ -8,6 +8,7 @@ import { CriuClient } from '../criu/index.js';
 import type { JobManager } from '../jobs/index.js';
 import type { Db } from '../state/db.js';
 import { CheckpointStore } from '../store/index.js';
+import { recoverLazyTransfers } from '../lazy/recover-transfers.js';
 import { CheckpointRecords } from './checkpoint-records.js';
 
 /** Shared by the dump and restore flows of one cryod. */
@@ -33,6 +34,8 @@ export async function createFlowContext(o: { jobs: JobManager; db: Db; dataDir: 
   });
   const rescueDir = join(o.dataDir, 'rescue');
   mkdirSync(rescueDir, { recursive: true, mode: 0o700 });
+  // Lazy restores a previous cryod left transferring: pinned again and settled in the background.
+  void recoverLazyTransfers({ jobs: o.jobs, store, ...(o.log ? { log: o.log } : {}) });
   return {
     jobs: o.jobs, store, records, criu, dataDir: o.dataDir, rescueDir,
     criuLogLevel: (o.criuLogLevel ?? 4) as FlowContext['criuLogLevel'], ...(o.log ? { log: o.log } : {}),

@@ -17,6 +17,19 @@ import type { LazyRestoreResult, TransferOutcome } from './transfer-outcome.js';
 
 /** The file recording which server owns a work dir (so two copies never share one). */
 const OWNER_FILE = 'lazy-pages.pid';
+/**
+ * Present from the server's start until the transfer was settled by its supervisor: a cryod that
+ * finds one at start knows a transfer was left unsupervised (src/lazy/recover-transfers.ts).
+ */
+export const TRANSFER_FILE = 'lazy-transfer.json';
+
+/** What TRANSFER_FILE holds. */
+export interface TransferMarker {
+  serverPid: number;
+  checkpoint: string | null;
+  job: string | null;
+  imagesDir: string;
+}
 
 /** Restores lazily; resolves once the restored process runs, with `transfer` settling when all pages arrived. */
 export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestoreResult> {
@@ -61,6 +74,8 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
   let restore;
   try {
     writeFileSync(join(workDir, OWNER_FILE), `${server.pid}\n`);
+    const marker: TransferMarker = { serverPid: server.pid, checkpoint: n.checkpoint?.id ?? null, job: n.job ?? null, imagesDir: n.restore.imagesDir };
+    writeFileSync(join(workDir, TRANSFER_FILE), JSON.stringify(marker));
     n.onServerReady?.({ pid: server.pid, workDir, logPath: server.logPath });
     restore = await client.restore({ ...n.restore, workDir, lazyPages: true });
   } catch (e) {
@@ -178,9 +193,9 @@ function isLazyPagesProcess(pid: number): boolean {
   }
 }
 
-/** After the transfer: the socket and owner file go, the logs stay. */
-function releaseWorkDir(workDir: string): void {
-  for (const f of [LAZY_PAGES_SOCKET, OWNER_FILE]) rmSync(join(workDir, f), { force: true });
+/** After the transfer: the socket, owner file and marker go, the logs stay. */
+export function releaseWorkDir(workDir: string): void {
+  for (const f of [LAZY_PAGES_SOCKET, OWNER_FILE, TRANSFER_FILE]) rmSync(join(workDir, f), { force: true });
 }
 
 function of(n: NormalizedLazy): string {
