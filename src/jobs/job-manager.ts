@@ -199,7 +199,7 @@ export class JobManager {
       // The monitor was killed, not the job: keep watching the job; its exit code is now unknowable.
       j.monitorPid = null;
       j.monitorStartTime = null;
-      j.note = 'its exit-status monitor was killed: the exit code will be unknown';
+      j.note = `${MONITOR_KILLED}: the exit code will be unknown`;
       this.store.update(j);
       this.emit(j, 'job.monitor-lost', `job ${j.name}: ${j.note}`);
       this.watchNonChild(j);
@@ -257,6 +257,9 @@ export class JobManager {
         // The operation died with the previous cryod; the processes still run.
         j.note = `cryod restarted while the job was ${j.state}; it is running`;
         j.state = 'running';
+      } else if (wasRestored(j) && !j.note?.includes(RESTORED_PARENT_LOST)) {
+        // The previous cryod was its parent (see adoptRestoredRoot).
+        j.note = `${j.note ? `${j.note}; ` : ''}${RESTORED_PARENT_LOST}`;
       }
       const entry: Live = {};
       if (j.io === 'attachable') {
@@ -283,7 +286,8 @@ export class JobManager {
         await this.live.get(j.id)?.io?.finish(100);
         const k = this.store.get(j.id);
         const status = k?.monitorPid !== null ? readExitStatus(j.jobDir) : null;
-        this.ended(j.id, status, status === null ? 'cryod was not its parent when it ended: exit code unknown' : undefined);
+        const why = wasRestored(j) ? `it ended after cryod restarted: ${RESTORED_PARENT_LOST}` : 'cryod was not its parent when it ended: exit code unknown';
+        this.ended(j.id, status, status === null ? why : undefined);
       })();
     });
   }
@@ -463,6 +467,17 @@ export class JobManager {
   /**
    * Starts watching a restored root that is cryod's child (rst_sibling); reopens attachable I/O.
    * `exited`: a watch started earlier (at CRIU's post-restore), so an early exit is never lost.
+   *
+   * A restored job has no exit-status monitor, unlike one started by `cryo run`: CRIU's RPC restore
+   * makes the root a child of the process that spawned `criu swrk` (cryod), and the kernel tells
+   * only a parent (or a ptrace tracer) how a process ended. If cryod stops while the job runs, the
+   * root is re-parented to init and its exit code is gone: the job then ends as `lost`, and its
+   * note says why (RESTORED_PARENT_LOST). Ways to close that gap, not taken yet: spawn `criu swrk`
+   * under a small monitor process that waits for ANY child (rst_sibling then makes the root the
+   * monitor's child; `sh` cannot wait for a child it did not start, so the monitor must be a real
+   * program, and a Node one costs ~40 MB per job); ptrace-seizing the root after a restart gets
+   * its exit status but puts every signal it receives through cryod and makes CRIU refuse to dump
+   * it (already traced).
    */
   adoptRestoredRoot(ref: string, pid: number, exited: Promise<{ code: number | null; signal: string | null }> = watchChild(pid)): JobRecord {
     const j = this.resolve(ref);
@@ -532,6 +547,17 @@ export class JobManager {
     this.live.clear();
   }
 }
+
+/** Why a restored job's exit code is unknown after a cryod restart (see adoptRestoredRoot). */
+export const RESTORED_PARENT_LOST = 'it was restored by a cryod that has since restarted; that cryod was its parent, and only a parent learns a process\'s exit code, so it will be unknown';
+
+/** A job whose processes a restore made (no monitor ever, not adopted with `cryo manage`). */
+function wasRestored(j: JobRecord): boolean {
+  return j.mode !== 'managed' && j.monitorPid === null && !(j.note ?? '').includes(MONITOR_KILLED);
+}
+
+/** The note of a `cryo run` job whose monitor was killed (its exit code is unknown for that reason). */
+const MONITOR_KILLED = 'its exit-status monitor was killed';
 
 /** The environment every job starts from: cryod's own, minus cryo's and Node's settings. */
 function baseEnv(): NodeJS.ProcessEnv {
