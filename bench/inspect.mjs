@@ -156,6 +156,14 @@ ts.sort(); print(ts[len(ts)//2])
       speedupCeilingForNode: Math.round((critMs / nodeMs) * 100) / 100,
       cryoAboveNodeFloorMs: round1(cryoMs - nodeMs),
     },
+    // Fastest run of each (less sensitive to other load on the machine than the medians above).
+    bestMs: {
+      cryoInspectJson: round1(Math.min(...m.cryo.map((r) => r.ms))),
+      cryoInspectJsonUnbundled: round1(Math.min(...m.cryoUnbundled.map((r) => r.ms))),
+      cryoCliStartup: round1(Math.min(...m.cliStart.map((r) => r.ms))),
+      nodeStartup: round1(Math.min(...m.nodeOnly.map((r) => r.ms))),
+      critXPsFdsMems: round1(Object.values(crit).reduce((a, rs) => a + Math.min(...rs.map((r) => r.ms)), 0)),
+    },
     // Medians of each phase of the bundled minimal entry point (ms since process start for nodeBoot).
     phasesMs: { wallMs: med(m.phases), ...Object.fromEntries(phaseKeys.map((k) => [k, round1(median(m.phases.map((r) => r.phases[k])))])) },
     warmInProcess: { cryoModelMs: round1(median(lib)), critExploreMs: round1(Number(pyWarm)), speedup: round1(Number(pyWarm) / median(lib)) },
