@@ -6,6 +6,9 @@
 //   cryo lazy  - lazyRestore: starts `criu lazy-pages`, restores with lazy_pages, memory follows
 //   criu eager - `criu restore -d -D IMG`
 //   criu lazy  - `criu lazy-pages -D IMG -W WD --daemon` then `criu restore --lazy-pages -d -D IMG -W WD`
+// Also, as extra rows (--no-cryod to leave them out), the same through a real cryod: the Restore
+// RPC of a checkpoint of the same workload (`cryo restore CHECKPOINT [--lazy]` without the CLI's
+// Node start), each copy a new job.
 // "First answer" = a new TCP connection's `ping` answered. For lazy restores the time until the
 // lazy-pages server has pushed every page (and exited) is reported too; each copy is killed only
 // after that. Then extra rounds with a cold page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`
@@ -16,13 +19,15 @@
 // Run as root after `npx tsc -p .`:
 //   node bench/lazy-restore.mjs [--rounds N] [--cold-rounds N] [--mib N]   (npm run bench:lazy-restore)
 import { killAndReap, median, now, run } from './_common.mjs';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CriuClient, setChildSubreaper, waitForExit } from '../dist/criu/index.js';
 import { lazyRestore } from '../dist/lazy/index.js';
-import { request, startWorkload } from '../dist/testing/workloads.js';
+import { buildWorkload, request, startWorkload } from '../dist/testing/workloads.js';
+import { connectDaemon } from '../dist/cli/client.js';
 import { criuRunLog, kdatFromLog } from '../dist/doctor/kdat-cache.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -32,6 +37,7 @@ const arg = (name, def) => {
 };
 const rounds = arg('--rounds', 5);
 const coldRounds = arg('--cold-rounds', 3);
+const withCryod = !process.argv.includes('--no-cryod');
 const mib = arg('--mib', 1024);
 const client = new CriuClient();
 const criu = client.criuPath;
@@ -54,6 +60,49 @@ async function firstAnswer(port) {
   }
 }
 
+/** A cryod of its own (log level warn, as a user would run it) holding a dumped 1 GiB tcpserver job. */
+async function startCryod(dir) {
+  const socket = join(dir, 'cryod.sock');
+  const env = { ...process.env, CRYO_SOCKET: socket };
+  const cryo = join(repo, 'bin', 'cryo');
+  const proc = spawn(process.execPath, [cryo, 'daemon', '--socket', socket, '--data-dir', join(dir, 'data'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => (log += d));
+  const api = connectDaemon({ socket });
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null || i > 300) throw new Error(`cryod did not start: ${log}`);
+    if (existsSync(socket) && (await api.jobs.listJobs({}).then(() => true, () => false))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const cli = (args) => new Promise((resolve, reject) => execFile(process.execPath, [cryo, ...args], { env }, (e, out, err) => (e ? reject(new Error(`cryo ${args.join(' ')}: ${err || e.message}`)) : resolve(out))));
+  await cli(['run', '--name', 'big', '--', await buildWorkload('tcpserver'), '--mib', String(mib)]);
+  let out = '';
+  for await (const chunk of api.jobs.logs({ job: 'big', follow: true })) {
+    out += Buffer.from(chunk.data).toString('utf8');
+    if (/ready pid=\d+ port=\d+/.test(out)) break;
+  }
+  const port = Number(/port=(\d+)/.exec(out)[1]);
+  const { checkpoint } = JSON.parse(await cli(['dump', 'big', '--json']));
+  return {
+    api, port, checkpoint: checkpoint.id,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    },
+  };
+}
+
+/** Resolves when cryod reports the end of job `name`'s lazy transfer (the event may precede us). */
+async function cryodTransferDone(api, name) {
+  for await (const e of api.events.events({ job: name, replay: true, sinceSeq: 0n })) {
+    if (e.type === 'restore.transfer-done') {
+      if (!JSON.parse(e.dataJson).ok) throw new Error(e.message);
+      return;
+    }
+  }
+}
+
+let cryod;
 let n = 0;
 /** One restore by `how`; returns { answer, transfer? } in ms from the restore's start. */
 async function once(how, img, port, dir, cold = false) {
@@ -67,7 +116,14 @@ async function once(how, img, port, dir, cold = false) {
   let pid;
   let transferDone;
   let phases;
-  if (how === 'cryo eager') {
+  let job;
+  if (how.startsWith('cryod')) {
+    const name = `copy-${n}`;
+    const res = await cryod.api.checkpoints.restore({ checkpoint: cryod.checkpoint, name, copies: 1, lazy: how === 'cryod lazy' });
+    job = res.jobs[0].id;
+    if (how === 'cryod lazy') transferDone = cryodTransferDone(cryod.api, name).then(() => now() - t0);
+    port = cryod.port;
+  } else if (how === 'cryo eager') {
     pid = (await client.restore({ imagesDir: img, workDir: wd })).pid;
   } else if (how === 'cryo lazy') {
     let serverAt;
@@ -84,8 +140,10 @@ async function once(how, img, port, dir, cold = false) {
   } else {
     await run(criu, ['lazy-pages', '--daemon', '-D', img, '-W', wd, '-o', 'criu-lazy-pages.log', '-v4', '--pidfile', join(wd, 'lp.pid')]);
     const lp = Number(readFileSync(join(wd, 'lp.pid'), 'utf8'));
+    const serverAt = now() - t0; // --daemon returns once the server listens
     const lpExit = waitForExit(lp);
     await run(criu, ['restore', '--lazy-pages', '-d', '-D', img, '-W', wd, '-o', 'criu-restore.log', '-v4', '--pidfile', join(wd, 'pid')]);
+    phases = { server: serverAt, restore: now() - t0 };
     pid = Number(readFileSync(join(wd, 'pid'), 'utf8'));
     transferDone = lpExit.then((s) => {
       if (s.code !== 0 && s.code !== null) throw new Error(`criu lazy-pages exited with ${JSON.stringify(s)}`);
@@ -95,7 +153,12 @@ async function once(how, img, port, dir, cold = false) {
   await firstAnswer(port);
   const answer = now() - t0;
   const transfer = transferDone ? await transferDone : undefined;
-  await killAndReap(pid);
+  if (job) {
+    await cryod.api.jobs.kill({ job, signal: 'SIGKILL' });
+    await cryod.api.jobs.wait({ job });
+  } else {
+    await killAndReap(pid);
+  }
   rmSync(wd, { recursive: true, force: true });
   return { answer, transfer, phases };
 }
@@ -103,8 +166,9 @@ async function once(how, img, port, dir, cold = false) {
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = loadavg();
 const ways = ['cryo eager', 'cryo lazy', 'criu eager', 'criu lazy'];
+const cryodWays = withCryod ? ['cryod eager', 'cryod lazy'] : [];
 const cold = (how) => `${how}, cold page cache`;
-const results = Object.fromEntries([...ways, ...ways.map(cold)].map((w) => [w, { answer: [], transfer: [], server: [], restore: [] }]));
+const results = Object.fromEntries([...ways, ...cryodWays, ...ways.map(cold)].map((w) => [w, { answer: [], transfer: [], server: [], restore: [] }]));
 const record = (key, t) => {
   results[key].answer.push(t.answer);
   if (t.transfer !== undefined) results[key].transfer.push(t.transfer);
@@ -116,13 +180,15 @@ const record = (key, t) => {
 const dir = mkdtempSync(join(tmpdir(), 'cryo-bench-lazy-'));
 const w = await startWorkload('tcpserver', ['--mib', String(mib)], { pidns: true });
 try {
+  if (withCryod) cryod = await startCryod(dir);
   const ready = await w.ready;
   const img = join(dir, 'img');
   await client.dump({ pid: ready.rootPid, imagesDir: img });
   await w.exited;
-  for (const how of ways) await once(how, img, ready.port, dir); // warm-up, not counted
+  const warm = [...ways, ...cryodWays];
+  for (const how of warm) await once(how, img, ready.port, dir); // warm-up, not counted
   for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? ways : [...ways].reverse();
+    const order = i % 2 === 0 ? warm : [...warm].reverse();
     for (const how of order) record(how, await once(how, img, ready.port, dir));
     process.stderr.write(`round ${i + 1}/${rounds}: ${order.map((h) => `${h} ${results[h].answer.at(-1).toFixed(0)} ms`).join(', ')}\n`);
   }
@@ -132,19 +198,20 @@ try {
     process.stderr.write(`cold round ${i + 1}/${coldRounds}: ${order.map((h) => `${h} ${results[cold(h)].answer.at(-1).toFixed(0)} ms`).join(', ')}\n`);
   }
 } finally {
+  await cryod?.stop();
   await w.kill();
   rmSync(dir, { recursive: true, force: true });
 }
 
 const fmt = (x) => (x === undefined ? '-' : x.toFixed(1));
-const rows = [...ways, ...(coldRounds > 0 ? ways.map(cold) : [])].map((how) => {
+const rows = [...ways, ...cryodWays, ...(coldRounds > 0 ? ways.map(cold) : [])].map((how) => {
   const r = results[how];
   return { how, med: median(r.answer), min: Math.min(...r.answer), max: Math.max(...r.answer), transfer: r.transfer.length ? median(r.transfer) : undefined };
 });
 const table = [
   '| restore | first answer (ms, median) | min | max | all pages in place (ms, median) |',
   '| --- | ---: | ---: | ---: | ---: |',
-  ...rows.map((x) => `| ${x.how} | ${fmt(x.med)} | ${fmt(x.min)} | ${fmt(x.max)} | ${/lazy/.test(x.how) ? fmt(x.transfer) : 'before the answer'} |`),
+  ...rows.map((x) => `| ${x.how.startsWith('cryod') ? `${x.how} (Restore RPC)` : x.how} | ${fmt(x.med)} | ${fmt(x.min)} | ${fmt(x.max)} | ${/lazy/.test(x.how) ? fmt(x.transfer) : 'before the answer'} |`),
 ].join('\n');
 console.log(table);
 const get = (how) => rows.find((x) => x.how === how);
@@ -157,7 +224,14 @@ const verdict = [
 ];
 const lz = results['cryo lazy'];
 verdict.push(`where cryo lazy's time goes (medians): lazy-pages server listening after ${fmt(median(lz.server))} ms, restore returned after ${fmt(median(lz.restore))} ms, first answer after ${fmt(lazy.med)} ms`);
+const rz = results['criu lazy'];
+verdict.push(`raw criu lazy, same phases (medians): \`criu lazy-pages --daemon\` returned (listening) after ${fmt(median(rz.server))} ms, \`criu restore\` returned after ${fmt(median(rz.restore))} ms, first answer after ${fmt(get('criu lazy').med)} ms`);
 verdict.push(`lazy-pages server listening: ${fmt(Math.min(...lz.server))}-${fmt(Math.max(...lz.server))} ms; restore returned: ${fmt(Math.min(...lz.restore))}-${fmt(Math.max(...lz.restore))} ms (min-max)`);
+if (withCryod) {
+  const de = get('cryod eager');
+  const dl = get('cryod lazy');
+  verdict.push(`through cryod (extra rows: store verification, pre-flight, a new job, CRIU's notifications, records): cryod lazy ${fmt(dl.med)} ms vs cryod eager ${fmt(de.med)} ms, ${(de.med / dl.med).toFixed(1)}x`);
+}
 if (coldRounds > 0) {
   const ce = get(cold('cryo eager'));
   const cl = get(cold('cryo lazy'));
@@ -184,7 +258,10 @@ eager (\`criu restore -d\`) and lazy (\`criu lazy-pages --daemon\` then \`criu r
 all at log level 4. "All pages in place" is when the lazy-pages server had pushed every page and
 exited. Targets (judged on the warm rows only): cryo lazy < 150 ms to first answer, and >= 10x
 faster than cryo eager. The "cold page cache" rows are extra: \`sync; echo 3 > /proc/sys/vm/drop_caches\`
-before each restore, so images, criu and its libraries come from disk, as after a reboot.
+before each restore, so images, criu and its libraries come from disk, as after a reboot. The
+"cryod" rows are extra too: the same restores through a real cryod's Restore RPC (a checkpoint of
+the same workload in cryod's store, each copy a new job), i.e. \`cryo restore CHECKPOINT [--lazy]\`
+without the CLI's own Node start.
 
 ${table}
 
@@ -206,13 +283,19 @@ The earlier published run (no cache, load ~1.9) was 124.0 vs 642.7 ms (5.2x).
 
 What else was looked at: readiness of the lazy-pages server is CRIU's own \`--status-fd\` byte (no
 polling); the server must log at level 4 (the page counts come from its debug lines); the restore
-logs at the same level as the eager one. What is left of cryo lazy is CRIU's: cryo lazy is within a
-few ms of raw \`criu\` lazy (the line above), whose two process starts and restore make up the time.
-Cold page cache: in this VM \`drop_caches\` empties the guest's cache only; the host still caches the
-image file after its first read, so only the first cold restore reads the disk (see the per-round
-values: the first cold cryo eager took ~3 s, like the ~2.9 s in issue #8), later cold rounds read at
-host-memory speed. A cold lazy restore first loads criu, its libraries and the touched pages from
-disk, so its first answer is slower than warm; it is still several times faster than eager.
+logs at the same level as the eager one (level 2 would save ~10 ms of a lazy restore, and a few of
+an eager one, at the cost of the diagnostics cryo's errors quote). What is left is CRIU's own work
+and two CRIU process starts in series (~5 ms of dynamic linking each here); the phase lines above
+compare cryo's with raw CRIU's. Not done (outside src/lazy): spawning the restore's \`criu swrk\`
+while the lazy-pages server starts and sending the request once it listens would hide one process
+start (~5-8 ms); through cryod, starting the server while the daemon verifies the checkpoint and
+runs its pre-flight would hide the server's start (~10-20 ms). cryod's own overhead (verification,
+pre-flight, job records, notifications) is about the same for eager and lazy restores.
+Cold page cache: in this VM \`drop_caches\` empties the guest's cache only, and the host may still
+cache the image file, so a cold eager restore took anywhere from under 1 s to ~3 s (the ~2.9 s of
+issue #8; see the per-round values). A cold lazy restore first loads criu, its libraries and the
+touched pages from disk, so its first answer is slower than warm; it stays several times faster
+than a cold eager one.
 
 Machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU'}, ${(
   Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1] ?? 0) / 1048576
