@@ -283,8 +283,8 @@ The earlier published run (no cache, load ~1.9) was 124.0 vs 642.7 ms (5.2x).
 
 What else was looked at: readiness of the lazy-pages server is CRIU's own \`--status-fd\` byte (no
 polling); the server must log at level 4 (the page counts come from its debug lines); the restore
-logs at the same level as the eager one (level 2 would save ~10 ms of a lazy restore, and a few of
-an eager one, at the cost of the diagnostics cryo's errors quote). What is left is CRIU's own work
+logs at the same level as the eager one (measured once under load: server and restore at level 2
+answered ~10 ms sooner, 33 vs 44 ms; that would cost the diagnostics cryo's errors quote). What is left is CRIU's own work
 and two CRIU process starts in series (~5 ms of dynamic linking each here); the phase lines above
 compare cryo's with raw CRIU's. Not done (outside src/lazy): spawning the restore's \`criu swrk\`
 while the lazy-pages server starts and sending the request once it listens would hide one process
