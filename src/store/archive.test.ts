@@ -306,6 +306,9 @@ test('cryo export interrupted by SIGINT/SIGTERM removes its temp file and dies o
   // A temp file of a live process (this one) must survive; the dead export's must not.
   const live = `.other.tar.zst.cryo-tmp-${selfIdentity()}.0123abcd`;
   writeFileSync(join(out, live), '');
+  const gc = await runCli(['gc', '--store', store.root, '--export-temps', out, '--dry-run', '--json']);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.deepEqual((JSON.parse(gc.stdout) as { removedExportTemps: string[] }).removedExportTemps, [join(out, leftover ?? '')], 'gc lists the dead export\'s temp file only');
   await exportCheckpoint(info.dir, file, { level: 1 });
   assert.deepEqual(readdirSync(out).sort(), [live, 'cp.tar.zst'].sort());
 });

@@ -23,8 +23,8 @@ export function exportTempOwner(name: string): string | undefined {
   return m?.[1];
 }
 
-/** Removes export temp files in `dir` whose owning process is gone; returns their paths. */
-export async function removeStaleExportTemps(dir: string): Promise<string[]> {
+/** Removes export temp files in `dir` whose owning process is gone (dryRun: only lists them); returns their paths. */
+export async function removeStaleExportTemps(dir: string, opts: { dryRun?: boolean } = {}): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -36,8 +36,12 @@ export async function removeStaleExportTemps(dir: string): Promise<string[]> {
     const owner = exportTempOwner(name);
     if (owner === undefined || isAlive(owner)) continue;
     const path = join(dir, name);
-    await rm(path, { force: true });
-    removed.push(path);
+    try {
+      if (!opts.dryRun) await rm(path, { force: true });
+      removed.push(path);
+    } catch {
+      // best effort (e.g. not ours to delete): it never blocks an export
+    }
   }
   return removed;
 }

@@ -16,6 +16,7 @@ import { checkEntry, defaultArchiveLimits, type ArchiveLimits } from './archive-
 import { EarlyWriteback } from './durable.js';
 import { detectCompression, spawnZstd, type Compression } from './compression.js';
 import { isDiskFull, rethrowFsError } from './fs-errors.js';
+import { childOutputPipe } from './zstd-pipe.js';
 import { MANIFEST_NAME, parseManifest, type Manifest } from './manifest.js';
 import type { OnProgress } from './progress.js';
 import type { CheckpointInfo, CheckpointStore, Ingest } from './store.js';
@@ -54,9 +55,15 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
   let inFh: Awaited<ReturnType<typeof open>> | undefined;
   if (compress === 'zstd') {
     inFh = await open(file, 'r');
-    zstd = spawnZstd(['-q', '-d', '-c'], [inFh.fd, 'pipe', 'pipe']);
-    if (!zstd.child.stdout) throw new Error('zstd has no stdout');
-    source = zstd.child.stdout;
+    const out = childOutputPipe();
+    try {
+      zstd = spawnZstd(['-q', '-d', '-c'], [inFh.fd, out?.childEnd ?? 'pipe', 'pipe']);
+    } finally {
+      out?.spawned();
+    }
+    const stdout = out?.stream ?? zstd.child.stdout;
+    if (!stdout) throw new Error('zstd has no stdout');
+    source = stdout;
   } else {
     const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
     source = compress === 'gzip' ? raw.pipe(createGunzip()) : raw;
@@ -88,8 +95,10 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
     source.destroy();
     zstd?.child.kill('SIGKILL');
     // When the stream broke first, the decompressor's own words explain it best.
-    const zstdErr = zstd ? await zstd.done.catch(() => undefined) : undefined;
+    let notRun: Error | undefined;
+    const zstdErr = zstd ? await zstd.done.catch((why: unknown) => void (notRun = why instanceof Error ? why : new Error(String(why)))) : undefined;
     if (options.signal?.aborted) throw aborted();
+    if (notRun) throw notRun; // zstd could not be started: say so, not "damaged archive"
     if (isCryoError(e) || isDiskFull(e)) rethrowFsError(e, `checkpoint from ${file} into ${store.root}`, { operation: 'import' });
     if (zstdErr && !/killed by SIG(KILL|PIPE)/.test(zstdErr)) throw corrupt(`zstd: ${zstdErr}`, e);
     throw corrupt((e as Error).message ?? String(e), e);

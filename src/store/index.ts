@@ -6,6 +6,7 @@ export { defaultStoreRoot } from './store-root.js';
 export { verifyCheckpoint, assertVerified, type VerifyReport, type ChangedFile } from './verify.js';
 export { exportCheckpoint, type ExportResult } from './export.js';
 export type { ExportOptions } from './export-options.js';
+export { removeStaleExportTemps } from './export-temp.js';
 export { importCheckpoint, type ImportOptions, type ImportResult } from './import.js';
 export { defaultArchiveLimits, type ArchiveLimits } from './archive-limits.js';
 export { COMPRESSIONS, detectCompression, type Compression } from './compression.js';
