@@ -46,9 +46,15 @@ export function lazyWorkDirOf(jobDir: string): string {
   return join(jobDir, 'lazy-restore');
 }
 
-/** Finds the jobs whose lazy transfer nobody settled and settles each; resolves when all are done. */
+/** Finds the jobs whose lazy transfer nobody settled and settles each; resolves when all are done, never rejects. */
 export async function recoverLazyTransfers(d: RecoverDeps): Promise<RecoveredTransfer[]> {
-  const stuck = d.jobs.list().filter((j) => existsSync(join(lazyWorkDirOf(j.jobDir), TRANSFER_FILE)));
+  let stuck: JobRecord[];
+  try {
+    stuck = d.jobs.list().filter((j) => existsSync(join(lazyWorkDirOf(j.jobDir), TRANSFER_FILE)));
+  } catch (e) {
+    d.log?.warn({ err: (e as Error).message }, 'cannot look for lazy transfers interrupted by a cryod restart');
+    return [];
+  }
   return Promise.all(stuck.map((j) => recoverOne(d, j).catch((e: unknown) => {
     d.log?.warn({ job: j.id, err: (e as Error).message }, 'could not settle an interrupted lazy transfer');
     return { job: j.name, outcome: 'unknown' as const, resumed: false, note: j.note ?? '' };
