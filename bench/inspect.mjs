@@ -17,7 +17,7 @@ import { cleanup, criuDump, pycriuPath, startReady } from '../dist/images/_image
 import { buildCheckpointModel, ImagesDir } from '../dist/images/index.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const GiB = 1 << 30;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round1 = (x) => Math.round(x * 10) / 10;
