@@ -4,7 +4,8 @@
 // Hand-written /proc reads: a few fields of three files, no library covers them.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { processTree } from '../criu/index.js';
+import { processTree } from '../util/proc-children.js';
+import { procStat, STAT } from '../util/proc-stat.js';
 import { readProcLocks } from '../safety/index.js';
 
 /** The dump options that must be repeated on restore (recorded in cryo.json). */
@@ -28,15 +29,6 @@ export interface OptionRequest {
   fileLocks?: boolean | undefined;
   extUnixSk?: boolean | undefined;
   ghostLimit?: number | undefined;
-}
-
-function statFields(pid: number): string[] | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Socket inodes open in any process of the tree. */
@@ -90,11 +82,11 @@ export function chooseCriuOptions(root: number, req: OptionRequest): { options: 
   const options: CriuChoice = {};
   const why: string[] = [];
   const pids = processTree(root);
-  const f = statFields(root);
+  const f = procStat(root);
   if (req.shellJob) {
     options.shellJob = true;
     why.push('shell-job (asked)');
-  } else if (f && Number(f[3]) !== root) {
+  } else if (f && Number(f[STAT.session]) !== root) {
     options.shellJob = true;
     why.push('shell-job (the root is not a session leader)');
   }

@@ -1,7 +1,7 @@
 // Small /proc readers the client needs around an operation: does a pid exist, and is a process
 // tree left stopped (so a cancelled dump can wake it rather than leave it frozen).
 
-import { readFileSync } from 'node:fs';
+import { processTree } from '../util/proc-children.js';
 import { procStat, STAT } from '../util/proc-stat.js';
 
 /** The one-letter state from /proc/PID/stat (R, S, D, T, t, Z, ...), or undefined if gone. */
@@ -19,24 +19,8 @@ export function pidExists(pid: number): boolean {
   }
 }
 
-/** The pid and all its descendants (from /proc/PID/task/TID/children). */
-export function processTree(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    if (out.includes(p)) continue;
-    out.push(p);
-    let tids: string[] = [];
-    try {
-      tids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      continue;
-    }
-    queue.push(...tids.map(Number));
-  }
-  return out;
-}
+/** The pid and all its descendants (the one reader: src/util/proc-children.ts). */
+export { processTree } from '../util/proc-children.js';
 
 /** Sends SIGCONT to every stopped process of the tree (best effort, after criu was killed mid-dump). */
 export function resumeStoppedTree(pid: number): void {

@@ -1,6 +1,6 @@
 // Reading /proc: process start times (to tell a live job from a reused pid), children, fds.
 
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { procStat, STAT } from '../util/proc-stat.js';
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null if PID is gone. */
@@ -22,26 +22,8 @@ export function isSameProcess(pid: number, startTime: number | null): boolean {
   return startTime === null || st === startTime;
 }
 
-/** Direct children of PID, from every thread's /proc/PID/task/TID/children. */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
-        if (c.trim() !== '') out.push(Number(c));
-      }
-    } catch {
-      // thread exited meanwhile
-    }
-  }
-  return out;
-}
+/** Direct children of PID (the one reader: src/util/proc-children.ts). */
+export { childrenOf } from '../util/proc-children.js';
 
 /** What fd N of PID is (readlink) and its inode; null if unreadable. */
 export function fdIdentity(pid: number, fd: number): { target: string; inode: number } | null {
