@@ -58,6 +58,10 @@ export async function importCheckpoint(file: string, store: CheckpointStore, opt
     const out = childOutputPipe();
     try {
       zstd = spawnZstd(['-q', '-d', '-c'], [inFh.fd, out?.childEnd ?? 'pipe', 'pipe']);
+    } catch (e) {
+      out?.stream.destroy();
+      await inFh.close();
+      throw e;
     } finally {
       out?.spawned();
     }
