@@ -22,10 +22,12 @@ import { readTransferLog, type TransferPages } from './transfer-log.js';
 export const TRANSFERRING = /pages: transferring/;
 /** How often a server that is not our child is checked for its end. */
 export const SERVER_POLL_MS = 200;
+/** How long a killed job's end may take to be recorded before the transfer's note is written anyway. */
+const JOB_END_WAIT_MS = 3000;
 
 /** What recovery uses of cryod: its jobs, the checkpoint store, a logger. */
 export interface RecoverDeps {
-  readonly jobs: Pick<JobManager, 'list' | 'resolve' | 'setState' | 'emit'>;
+  readonly jobs: Pick<JobManager, 'list' | 'resolve' | 'setState' | 'emit' | 'wait'>;
   readonly store: PinStore;
   readonly log?: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
   readonly pollMs?: number;
@@ -119,8 +121,13 @@ async function settle(d: RecoverDeps, j: JobRecord, from: string, workDir: strin
     const how = resumed ? 'ended unfinished' : 'ended unfinished while cryod was not running';
     if (rootAlive) {
       fate = await settleRestoredFate(j.rootPid as number, 'kill');
+      // Let the job manager record the end first, so its own note does not replace ours.
+      await Promise.race([d.jobs.wait(j.id).catch(() => undefined), new Promise((r) => setTimeout(r, JOB_END_WAIT_MS).unref())]);
     } else {
-      fate = { kind: 'exited', status: { code: null, signal: null }, text: 'the restored process had already ended (while cryod was not running: its exit status is unknown)' };
+      fate = {
+        kind: 'exited', status: { code: null, signal: null },
+        text: `the restored process had already ended${resumed ? '' : ' (while cryod was not running: its exit status is unknown)'}`,
+      };
     }
     what = `pages: transfer FAILED (${count}; the lazy-pages server ${how}); ${fate.text}`;
   }
