@@ -14,6 +14,7 @@ import { parseProcLocks } from '../safety/index.js';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
 import { buildWorkload } from '../testing/workloads.js';
+import { countsOn } from './_test-progress.js';
 
 interface ErrJson { error: { code: string; message: string; logPath?: string; logLines?: string[]; failures?: { details?: { holders?: { pid: number }[] } }[] } }
 
@@ -24,13 +25,6 @@ function locksOn(path: string): { held: number; waiting: number } {
   const held = parseProcLocks(text).filter((l) => l.inode === ino).length;
   const waiting = text.split('\n').filter((l) => l.includes('->') && l.includes(`:${ino} `)).length;
   return { held, waiting };
-}
-
-/** Resolves once the restored job counts on: two numbers past the first one it prints. */
-async function countsOn(api: ReturnType<typeof apiClient>, job: string): Promise<void> {
-  const seen = await waitForOutput(api, job, '\n');
-  const n = Number(/(\d+)\n/.exec(seen)?.[1]);
-  await waitForOutput(api, job, `\n${n + 2}\n`);
 }
 
 let d: TestDaemon;

@@ -7,18 +7,18 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import { readDumpRecord } from '../criu/dump-record.js';
 import { CriuClient, waitForExit, type ExitStatus } from '../criu/index.js';
-import { CryoError, isCryoError } from '../errors/index.js';
+import { CryoError } from '../errors/index.js';
 import { CheckpointStore, type Pin } from '../store/index.js';
-import { verifyForRestore } from './verify-fast.js';
+import { verifyBeforeRestore } from './verify-fast.js';
 import { CheckpointRecords } from './checkpoint-records.js';
 import { criuRestore } from './criu-restore.js';
 import { HookRunner, type HookRunResult, type HookSpec } from './hooks.js';
 import { readMeta } from './metadata.js';
 import type { TransferOutcome } from '../lazy/index.js';
 import { planStdio, recordedStdio } from './stdio.js';
-import { importIfArchive, restorePreflight } from './restore-flow.js';
+import { dumpOptions, importIfArchive } from './resolve-checkpoint.js';
+import { restorePreflight } from './restore-preflight.js';
 
 /** Options of a daemonless restore. */
 export interface LocalRestoreOptions {
@@ -88,18 +88,9 @@ export async function restoreLocal(o: LocalRestoreOptions): Promise<LocalRestore
   const archive = await importIfArchive(o.ref, () => CheckpointStore.open({ root: join(o.dataDir, 'checkpoints') }));
   if (archive) o.onNote?.(archive.note);
   const cp = resolveLocal(archive?.dir ?? o.ref, o.dataDir);
-  if (!o.noVerify) {
-    try {
-      await verifyForRestore(cp.dir, cp.id, cp.fingerprint);
-    } catch (e) {
-      if (isCryoError(e, 'CRYO_CHECKPOINT_INCOMPLETE') && !cp.inStore) {
-        throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
-      }
-      throw e;
-    }
-  }
+  if (!o.noVerify) await verifyBeforeRestore(cp.dir, cp.id, cp.fingerprint, cp.inStore);
   const meta = readMeta(cp.dir) ?? {};
-  const options = meta.options ?? readDumpRecord(cp.dir)?.options ?? {};
+  const options = dumpOptions(cp.dir, meta);
   const client = new CriuClient();
   const forced = await restorePreflight(client.criuPath, { id: cp.id, dir: cp.dir, meta }, !o.noVerify, o.force === true);
   if (forced) o.onNote?.(forced);

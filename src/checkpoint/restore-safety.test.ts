@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
 import { buildWorkload } from '../testing/workloads.js';
+import { countsOn } from './_test-progress.js';
 import { JobState } from '../gen/cryo/v1/jobs_pb.js';
 
 interface ErrJson { error: { code: string; message: string; logPath?: string } }
@@ -84,7 +85,7 @@ test('restore --check, --force and --health-cmd', async (t) => {
   const fromFile = await d.cli(['restore', archive, '--name', 'fromfile', '--json']);
   assert.equal(fromFile.code, 0, fromFile.stderr);
   assert.ok((JSON.parse(fromFile.stdout) as { notes: string[] }).notes.some((n) => n.startsWith(`archive ${archive} holds checkpoint ${cps[0]!.id}, already in the store`)));
-  await waitForOutput(api, 'fromfile', '\n15\n');
+  await countsOn(api, 'fromfile');
   await d.cli(['rm', '--force', 'fromfile']);
   // As on another machine: the checkpoint is not in the store, so the archive is imported.
   const rmCp = await d.cli(['rm', cps[0]!.id]);
@@ -92,7 +93,7 @@ test('restore --check, --force and --health-cmd', async (t) => {
   const imported = await d.cli(['restore', archive, '--name', 'imported', '--json']);
   assert.equal(imported.code, 0, imported.stderr);
   assert.ok((JSON.parse(imported.stdout) as { notes: string[] }).notes.some((n) => n === `imported archive ${archive} as checkpoint ${cps[0]!.id}`));
-  await waitForOutput(api, 'imported', '\n15\n');
+  await countsOn(api, 'imported');
   await d.cli(['rm', '--force', 'imported']);
   await new Promise((res) => setTimeout(res, 300));
   assert.deepEqual(zombieChildren(d.proc.pid as number), []);

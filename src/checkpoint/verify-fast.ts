@@ -10,6 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertVerified, verifyCheckpoint } from '../store/index.js';
 import { isSideFile, MANIFEST_NAME, readManifest } from '../store/manifest.js';
+import { CryoError, isCryoError } from '../errors/index.js';
 
 /** path -> "size:ino:ctimeNs" of every file of a checkpoint (manifest included). */
 export type Fingerprint = Record<string, string>;
@@ -54,4 +55,19 @@ export async function verifyForRestore(dir: string, id: string, known: Fingerpri
   }
   assertVerified(await verifyCheckpoint(dir), id);
   return { fingerprint: fingerprintOf(dir), hashed: true };
+}
+
+/**
+ * verifyForRestore for both restore paths (cryod and --no-daemon): a directory cryo did not make
+ * (`inStore` false) missing its manifest gets the hint that plain CRIU images need --no-verify.
+ */
+export async function verifyBeforeRestore(dir: string, id: string, known: Fingerprint | undefined, inStore: boolean): Promise<{ fingerprint: Fingerprint; hashed: boolean }> {
+  try {
+    return await verifyForRestore(dir, id, known);
+  } catch (e) {
+    if (isCryoError(e, 'CRYO_CHECKPOINT_INCOMPLETE') && !inStore) {
+      throw new CryoError(e.code, `${e.message} (plain CRIU images have no manifest)`, { ...e.context, hint: 'restore plain CRIU images with --no-verify' });
+    }
+    throw e;
+  }
 }
