@@ -64,6 +64,9 @@ cryo_kdat_refresh() (
     printf '%s\n' "tmpfs $cryo_want" >"$tmp.stamp" && mv -f "$tmp.stamp" "$cryo_kdat.cryo-boot"
     exit 0
   fi
+  # Not valid for this boot/kernel/CRIU: gone first, so that even if it cannot be remade, no
+  # CRIU loads a previous kernel's probe results.
+  rm -f "$cryo_kdat"
   # CRIU leaves an empty criu.kdat.tmp behind on a non-tmpfs /run (its save gives up after the
   # O_EXCL create); remove it so it never blocks a later save.
   [ -f "$cryo_kdat.tmp" ] && [ ! -s "$cryo_kdat.tmp" ] && rm -f "$cryo_kdat.tmp"

@@ -18,7 +18,7 @@ import type { PinStore } from './lazy-options.js';
 import { settleRestoredFate, type RestoredFate } from './restored-fate.js';
 import { readTransferLog, type TransferPages } from './transfer-log.js';
 
-/** The note a lazy restore leaves while its pages are still arriving (src/checkpoint/restore-flow.ts). */
+/** The note a lazy restore leaves while its pages are still arriving (set by src/checkpoint). */
 export const TRANSFERRING = /pages: transferring/;
 /** How often a server that is not our child is checked for its end. */
 export const SERVER_POLL_MS = 200;
@@ -43,7 +43,7 @@ export interface RecoveredTransfer {
   readonly note: string;
 }
 
-/** The lazy work dir of a job (the same place src/checkpoint/restore-flow.ts gives lazyRestore). */
+/** The lazy work dir of a job (the same place src/checkpoint/restore-lazy.ts gives lazyRestore). */
 export function lazyWorkDirOf(jobDir: string): string {
   return join(jobDir, 'lazy-restore');
 }
