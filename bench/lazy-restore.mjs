@@ -284,9 +284,9 @@ The earlier published run (no cache, load ~1.9) was 124.0 vs 642.7 ms (5.2x).
 What else was looked at: readiness of the lazy-pages server is CRIU's own \`--status-fd\` byte (no
 polling); the server must log at level 4 (the page counts come from its debug lines); the restore
 logs at the same level as the eager one (measured once under load: server and restore at level 2
-answered ~10 ms sooner, 33 vs 44 ms; that would cost the diagnostics cryo's errors quote). What is left is CRIU's own work
-and two CRIU process starts in series (~5 ms of dynamic linking each here); the phase lines above
-compare cryo's with raw CRIU's. Not done (outside src/lazy): spawning the restore's \`criu swrk\`
+answered ~10 ms sooner, 33 vs 44 ms; that would cost the diagnostics cryo's errors quote). What is
+left is CRIU's own work and two CRIU process starts in series (~5 ms of dynamic linking each
+here); the phase lines above compare cryo's with raw CRIU's. Not done (outside src/lazy): spawning the restore's \`criu swrk\`
 while the lazy-pages server starts and sending the request once it listens would hide one process
 start (~5-8 ms). Through cryod (src/checkpoint, src/safety) a restore also pays for the pre-flight
 (23-49 ms per restore here, measured from cryod's own timing notes) and for CRIU's notifications,
@@ -294,6 +294,7 @@ each answered after cryod records an event (a lazy restore's CRIU part took 37-6
 against ~33 ms in the library): the same costs as for an eager restore, but against ~35 ms of work
 instead of ~600 ms, hence the cryod rows' lower ratio. Running the pre-flight while the lazy-pages
 server starts would hide most of the server's start (~10 ms).
+
 Cold page cache: in this VM \`drop_caches\` empties the guest's cache only, and the host may still
 cache the image file, so a cold eager restore took anywhere from under 1 s to ~3 s (the ~2.9 s of
 issue #8; see the per-round values). A cold lazy restore first loads criu, its libraries and the
