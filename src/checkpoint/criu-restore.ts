@@ -4,6 +4,7 @@
 // restored root watched from CRIU's post-restore notification on, so even an immediate exit of
 // the restored process is recorded with its exit code.
 
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { withRetry } from '../safety/index.js';
@@ -37,6 +38,8 @@ export interface CriuRestoreInput {
   readonly timeoutMs?: number;
   /** Names the checkpoint in errors (its id; default the directory). */
   readonly what?: string;
+  /** Run criu under this exit-status monitor (RestoreOptions.monitor; not with lazy). */
+  readonly monitor?: readonly string[] | undefined;
   /** Lazy restore (`--lazy`): memory follows from a supervised lazy-pages server; logs go to its work dir. */
   readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady'> & { workDir: string };
 }
@@ -53,6 +56,8 @@ export interface CriuRestoreOutput {
   readonly warnings: string[];
   /** Lazy restore: settles when every page has arrived (or the transfer failed). */
   readonly transfer?: Promise<TransferOutcome>;
+  /** With `monitor`: the monitor process, now the restored root's parent. */
+  readonly monitor?: ChildProcess;
 }
 
 /** The next free n for criu-restore.<n>.log in dir. */
@@ -110,6 +115,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
       const restoreOpts: RestoreOptions = {
         imagesDir: i.dir, logFile, ...(i.logLevel !== undefined ? { logLevel: i.logLevel } : {}), rstSibling: true,
         ...i.options, inheritFds: i.inheritFds, ...(cancel ? { signal: cancel.signal } : {}),
+        ...(i.monitor && !i.lazy ? { monitor: i.monitor } : {}),
         notify: {
           'post-restore': (ev) => {
             if (ev.pid !== undefined && ev.pid > 0) {
@@ -156,7 +162,10 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
           ...(hookError).context, operation: 'restore', imagesDir: i.dir, logPath: join(logDir, logFile),
         });
       }
-      return { pid: res.pid, exited: watched, attempts: attempt, logs, criuMs, warnings, ...(transfer ? { transfer } : {}) };
+      return {
+        pid: res.pid, exited: watched, attempts: attempt, logs, criuMs, warnings, ...(transfer ? { transfer } : {}),
+        ...('monitor' in res && res.monitor ? { monitor: res.monitor } : {}),
+      };
     } catch (e) {
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);

@@ -21,7 +21,7 @@ export function adoptRestored(
   // recorded first: adoption opens the FIFOs of attachable jobs only.
   const newLog = o.io === 'file' ? (o.logFile as string) : outputLogPath(j.jobDir);
   if (j.io !== o.io || j.logFile !== newLog) j = ctx.jobs.setState(j.id, 'restoring', { io: o.io, logFile: newLog }, `job ${j.name}: output now ${o.io === 'file' ? `appended to ${newLog}` : 'kept by cryod'}`);
-  ctx.jobs.adoptRestoredRoot(j.id, r.pid, r.exited);
+  ctx.jobs.adoptRestoredRoot(j.id, r.pid, r.exited, r.monitor);
   j = ctx.jobs.setState(j.id, 'running', {
     io: o.io, logFile: newLog, stdio: readStdio(r.pid), startedAt: Date.now(), finishedAt: null,
     exitCode: null, signal: null, sentSignals: [], error: null,

@@ -4,7 +4,8 @@
 // rollback (restore-rollback.ts).
 
 import { CryoError } from '../errors/index.js';
-import { fifoPaths, watchChild, type JobRecord } from '../jobs/index.js';
+import { rmSync } from 'node:fs';
+import { exitStatusPath, fifoPaths, monitorExited, restoreMonitorArgv, watchChild, type JobRecord } from '../jobs/index.js';
 import { ensureFifo } from '../jobs/fifo.js';
 import type { ExitInfo } from '../safety/index.js';
 import type { FlowContext } from './context.js';
@@ -64,8 +65,12 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     const plan = planStdio(recordedStdio(o.dir, o.meta.stdio), t.targets, owned);
     const tPrepared = performance.now();
     notes.push(io === 'attachable' ? `${j.name}: output kept by cryod (attach with \`cryo attach ${j.name}\`); ${plan.summary}` : `${j.name}: output appended to ${logFile}; ${plan.summary}`);
-    // restore
+    // restore, under an exit-status monitor (the root becomes its child: its exit code then
+    // survives a cryod restart); the dumped process's stale status must not be read for it.
+    rmSync(exitStatusPath(j.jobDir), { force: true });
+    const monitor = o.lazy ? undefined : restoreMonitorArgv(exitStatusPath(j.jobDir));
     const r = await criuRestore({
+      monitor,
       client: ctx.criu, dir: o.dir, options: dumpOptions(o.dir, o.meta), inheritFds: plan.inheritFds, hooks, logLevel: ctx.criuLogLevel,
       watch: (pid) => watchChild(pid),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), what: o.checkpointId ?? o.dir,
@@ -92,9 +97,10 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
     closeAll(owned);
     owned = [];
     // adopt
-    const a = adoptRestored(ctx, j, { io, logFile, checkpointId: o.checkpointId, dir: o.dir, startedAt: started }, r);
+    const exited = r.monitor ? monitorExited(r.monitor, j.jobDir) : r.exited;
+    const a = adoptRestored(ctx, j, { io, logFile, checkpointId: o.checkpointId, dir: o.dir, startedAt: started }, { ...r, exited });
     notes.push(...a.notes);
-    return { job: a.job, pid: r.pid, exited: r.exited, hooks: hooks.runs, logs, notes };
+    return { job: a.job, pid: r.pid, exited, hooks: hooks.runs, logs, notes };
   } catch (e) {
     closeAll(owned);
     rollbackRestore(ctx, { job: j, before, created: o.created === true, checkpointId: o.checkpointId, dir: o.dir, logs, startedAt: started }, e);

@@ -31,7 +31,9 @@ export function halfRestoredTree(imagesDir: string, notified: ReadonlySet<number
   const roots = new Set(notified);
   try {
     const root = ImagesDir.open(imagesDir).messages<pstree_entry>('pstree.img', 'PSTREE')[0]?.pid;
-    if (root !== undefined && Number(procStat(root)?.[STAT.ppid]) === process.pid) roots.add(root);
+    // Our child, or our grandchild through an exit-status monitor (restore-monitor.ts).
+    const parent = root === undefined ? undefined : Number(procStat(root)?.[STAT.ppid]);
+    if (root !== undefined && parent !== undefined && (parent === process.pid || Number(procStat(parent)?.[STAT.ppid]) === process.pid)) roots.add(root);
   } catch {
     // unreadable images: only the notified roots are known
   }

@@ -4,6 +4,7 @@
 
 import { closeSync, mkdirSync, openSync, readlinkSync, constants as fsc, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { create } from '@bufbuild/protobuf';
 import { loadConfig, locateCriu } from '../config/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
@@ -92,10 +93,10 @@ export class CriuClient {
   /** Restores a checkpoint; with rstSibling (default) the restored root is our child. */
   async restore(opts: RestoreOptions): Promise<RestoreResult> {
     const n = normalizeOptions('restore', opts);
-    const { resp, durationMs } = await this.#operation(n, criu_req_type.RESTORE);
+    const { resp, durationMs, launcher } = await this.#operation(n, criu_req_type.RESTORE);
     const pid = resp.restore?.pid;
     if (pid === undefined || pid <= 0) throw new CryoError('CRYO_CRIU_BROKEN', 'CRIU reported a restore without a pid');
-    return { pid, imagesDir: n.imagesDir, logPath: join(n.workDir, n.logFile), durationMs };
+    return { pid, imagesDir: n.imagesDir, logPath: join(n.workDir, n.logFile), durationMs, ...(launcher ? { monitor: launcher } : {}) };
   }
 
   /** Starts a page server (a child of its criu, watched with WAIT_PID) serving imagesDir. */
@@ -178,7 +179,7 @@ export class CriuClient {
   }
 
   /** Dump / pre-dump / restore: the whole life of one operation, including cancellation. */
-  async #operation(n: Normalized, type: criu_req_type): Promise<{ resp: criu_resp; durationMs: number }> {
+  async #operation(n: Normalized, type: criu_req_type): Promise<{ resp: criu_resp; durationMs: number; launcher?: ChildProcess }> {
     const facts: FailureFacts = {
       operation: n.operation,
       imagesDir: n.imagesDir,
@@ -198,7 +199,7 @@ export class CriuClient {
     let session: SwrkSession;
     try {
       const stdin = n.operation === 'restore' && n.shellJob ? 'inherit' : 'ignore';
-      session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), stdin);
+      session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), stdin, n.monitor);
     } catch (e) {
       closeDirs(dirs);
       throw e;
@@ -244,7 +245,7 @@ export class CriuClient {
         throw lostToError(e, facts, session);
       }
       const durationMs = performance.now() - started;
-      if (ex.resp.success) return { resp: ex.resp, durationMs };
+      if (ex.resp.success) return { resp: ex.resp, durationMs, ...(n.monitor ? { launcher: session.child } : {}) };
       await session.finish();
       if (ex.refused && ex.refused.error === undefined && why) throw cancelled(why, facts, false);
       if (ex.refused) {

@@ -29,6 +29,8 @@ export interface Normalized {
   notify?: NotifyHandlers;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Restore only: argv prefix `criu swrk` runs under (RestoreOptions.monitor). */
+  monitor?: readonly string[];
   /** Explicit networkLock, or undefined: the client then picks one for the dump (client.ts). */
   networkLock?: 'iptables' | 'nftables' | 'skip';
   /** tcp_established requested (the network lock then matters). */
@@ -50,7 +52,7 @@ const common = ['imagesDir', 'workDir', 'logFile', 'logLevel', 'shellJob', 'tcpE
 const allowed: Record<Operation, readonly string[]> = {
   dump: [...common, 'pid', 'leaveRunning', 'leaveStopped', 'trackMem', 'parentImg', 'lazyPages', 'pageServer'],
   'pre-dump': [...common, 'pid', 'trackMem', 'parentImg', 'pageServer'],
-  restore: [...common, 'rstSibling', 'inheritFds', 'lazyPages'],
+  restore: [...common, 'rstSibling', 'inheritFds', 'lazyPages', 'monitor'],
   'page-server': ['imagesDir', 'workDir', 'logFile', 'logLevel', 'address', 'port', 'lazyPages'],
 };
 
@@ -170,6 +172,14 @@ export function normalizeOptions(operation: Operation, raw: CommonOptions | Page
       invalidOption('timeoutMs', timeoutMs, 'give a positive number of milliseconds');
     }
     n.timeoutMs = timeoutMs;
+  }
+
+  const monitor = o['monitor'];
+  if (monitor !== undefined) {
+    if (!Array.isArray(monitor) || monitor.length === 0 || monitor.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+      invalidOption('monitor', monitor, 'give the launcher argv as a non-empty array of strings');
+    }
+    n.monitor = [...(monitor as string[])];
   }
 
   const inherit = o['inheritFds'];

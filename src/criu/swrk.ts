@@ -26,13 +26,20 @@ const MAX_OUTPUT = 64 * 1024;
 const FINISH_GRACE_MS = 10_000;
 const STDIO_DRAIN_MS = 200;
 
-/** Starts `criu swrk 3`; `extraFds` (OUR descriptors) appear in criu as fds 4, 5, ... */
-export async function startSwrk(criuPath: string, extraFds: readonly number[] = [], stdin: 'ignore' | 'inherit' = 'ignore'): Promise<SwrkSession> {
+/**
+ * Starts `criu swrk 3`; `extraFds` (OUR descriptors) appear in criu as fds 4, 5, ... With a
+ * `launcher` (RestoreOptions.monitor), criu runs as the launcher's child and `child` is the
+ * launcher: `exited` then settles when criu is done (the launcher closes its stdout and stderr
+ * then) or the launcher exits, and the launcher itself lives on (in its own session).
+ */
+export async function startSwrk(criuPath: string, extraFds: readonly number[] = [], stdin: 'ignore' | 'inherit' = 'ignore', launcher?: readonly string[]): Promise<SwrkSession> {
   const [ours, theirs] = seqpacketPair();
   const stdio: StdioOptions = [stdin, 'pipe', 'pipe', theirs, ...extraFds];
   let child: ChildProcess;
   try {
-    child = spawn(criuPath, ['swrk', '3'], { stdio });
+    child = launcher
+      ? spawn(launcher[0] as string, [...launcher.slice(1), criuPath, 'swrk', '3'], { stdio, detached: true })
+      : spawn(criuPath, ['swrk', '3'], { stdio });
   } catch (e) {
     closeSync(ours);
     closeSync(theirs);
@@ -51,6 +58,17 @@ export async function startSwrk(criuPath: string, extraFds: readonly number[] = 
   // criu's stdout/stderr open though, so after a short wait the streams are closed by us. Either
   // way no descriptor of this session outlives `exited`.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (launcher) {
+      // criu's own status is not ours to see; its end shows as EOF on both pipes.
+      let open = 2;
+      const eof = (): void => {
+        if (--open === 0) resolve({ code: null, signal: null });
+      };
+      child.stdout?.once('end', eof);
+      child.stderr?.once('end', eof);
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      return;
+    }
     child.once('exit', (code, signal) => {
       const timer = setTimeout(() => {
         child.stdout?.destroy();

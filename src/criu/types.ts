@@ -1,6 +1,8 @@
 // The public shapes of the CRIU client: options in camelCase, results, notification handlers.
 // The contract other parts of cryo code against (helper-notes/CRIU-CLIENT-API.md).
 
+import type { ChildProcess } from 'node:child_process';
+
 /** CRIU's notification points (action scripts); unknown names are passed through as strings. */
 export type NotifyScript =
   | 'pre-dump' | 'post-dump' | 'pre-restore' | 'post-restore' | 'network-lock' | 'network-unlock'
@@ -83,6 +85,14 @@ export interface RestoreOptions extends CommonOptions {
   inheritFds?: { key: string; fd: number }[];
   /** Restore memory lazily from a running `criu lazy-pages` daemon (needs userfaultfd). */
   lazyPages?: boolean;
+  /**
+   * Run `criu swrk` under this launcher (argv prefix), so that with rstSibling the restored root
+   * becomes the LAUNCHER's child and it can learn the root's exit status (a job monitor). The
+   * launcher must run the rest of its argv as its child with the descriptors it got, close its
+   * stdout and stderr once that child (criu) has exited, and stay alive while the root runs.
+   * The result's `monitor` is the launcher process.
+   */
+  monitor?: readonly string[];
 }
 
 /** Options of a page server started through the RPC. */
@@ -107,6 +117,8 @@ export interface DumpResult {
 export interface RestoreResult {
   /** The restored root's pid (as seen from our PID namespace). */
   pid: number;
+  /** With the `monitor` option: the launcher, now the restored root's parent. */
+  monitor?: ChildProcess;
   imagesDir: string;
   logPath: string;
   durationMs: number;

@@ -7,3 +7,5 @@ export { startReaper, watchChild, adoptOrphans } from './reaper.js';
 export { parseSignal } from './signals.js';
 export { validateJobName } from './names.js';
 export { fifoPaths, type OutputChunk } from './job-io.js';
+export { restoreMonitorArgv, monitorExited } from './restore-monitor.js';
+export { exitStatusPath } from './spawn.js';

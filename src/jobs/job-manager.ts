@@ -1,8 +1,9 @@
 // The job manager: the one place that starts, watches, signals, re-adopts and removes jobs, and
 // records every change of state (through state-machine.ts) in SQLite with an event. This class is
 // the front door; each concern lives in its own file: run-job.ts, exit-recording.ts, readopt.ts,
-// manage-process.ts, restored-jobs.ts, job-output.ts (shared state: job-core.ts).
+// manage-process.ts, restored-jobs.ts (+ restore-monitor.ts), job-output.ts (shared: job-core.ts).
 
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { CryoError } from '../errors/index.js';
 import type { EventStore, JobStore } from '../state/index.js';
@@ -177,9 +178,9 @@ export class JobManager {
     return j;
   }
 
-  /** Starts watching a restored root, cryod's child (see restored-jobs.ts: why it has no monitor). */
-  adoptRestoredRoot(ref: string, pid: number, exited: Promise<{ code: number | null; signal: string | null }> = watchChild(pid)): JobRecord {
-    return adoptRestoredRoot(this.core, this.resolve(ref), pid, exited);
+  /** Starts watching a restored root: through its exit-status monitor, or as cryod's child (restored-jobs.ts). */
+  adoptRestoredRoot(ref: string, pid: number, exited: Promise<{ code: number | null; signal: string | null }> = watchChild(pid), monitor?: ChildProcess): JobRecord {
+    return adoptRestoredRoot(this.core, this.resolve(ref), pid, exited, monitor);
   }
 
   /** Creates the record of a job restored from a checkpoint (state restoring, not yet watched). */

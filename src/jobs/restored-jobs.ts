@@ -1,6 +1,7 @@
 // Jobs a restore makes: the record created before CRIU runs (new name, directory, FIFOs), dropped
 // again if the restore fails, and the restored root adopted once CRIU has answered.
 
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CryoError } from '../errors/index.js';
@@ -8,7 +9,8 @@ import { ensureFifo } from './fifo.js';
 import type { JobsCore, Live } from './job-core.js';
 import { fifoPaths, JobIo } from './job-io.js';
 import type { JobRecord } from './job.js';
-import { recordEnd, shellStatus } from './exit-recording.js';
+import { onMonitorExit, recordEnd, shellStatus } from './exit-recording.js';
+import { onMonitorGone } from './restore-monitor.js';
 import { newJobId, validateJobName } from './names.js';
 import { outputLogPath } from './output-log.js';
 import { startTimeOf } from './proc.js';
@@ -27,28 +29,35 @@ export interface RestoredJobSpec {
  * Starts watching a restored root that is cryod's child (rst_sibling); reopens attachable I/O.
  * `exited`: a watch started earlier (at CRIU's post-restore), so an early exit is never lost.
  *
- * A restored job has no exit-status monitor, unlike one started by `cryo run`: CRIU's RPC restore
- * makes the root a child of the process that spawned `criu swrk` (cryod), and the kernel tells
- * only a parent (or a ptrace tracer) how a process ended. If cryod stops while the job runs, the
- * root is re-parented to init and its exit code is gone: the job then ends as `lost`, and its
- * note says why (RESTORED_PARENT_LOST). Ways to close that gap, not taken yet: spawn `criu swrk`
- * under a small monitor process that waits for ANY child (rst_sibling then makes the root the
- * monitor's child; `sh` cannot wait for a child it did not start, so the monitor must be a real
- * program, and a Node one costs ~40 MB per job); ptrace-seizing the root after a restart gets
- * its exit status but puts every signal it receives through cryod and makes CRIU refuse to dump
- * it (already traced).
+ * `monitor`: the restore ran `criu swrk` under restore-monitor.ts, so the root is the monitor's
+ * child and its exit status reaches <jobDir>/exit, across cryod restarts, like a `cryo run` job.
+ * Without one (no perl, lazy restores), CRIU's rst_sibling makes the root cryod's own child, and
+ * the kernel tells only a parent (or a ptrace tracer) how a process ended: if cryod stops while
+ * the job runs, the root is re-parented and its exit code is gone; the job then ends as `lost`
+ * and its note says why (RESTORED_PARENT_LOST). (ptrace-seizing the root after a restart would
+ * get the status but puts every signal it receives through cryod and makes CRIU refuse to dump
+ * it: not done.)
  */
-export function adoptRestoredRoot(core: JobsCore, j: JobRecord, pid: number, exited: Promise<{ code: number | null; signal: string | null }>): JobRecord {
+export function adoptRestoredRoot(
+  core: JobsCore, j: JobRecord, pid: number, exited: Promise<{ code: number | null; signal: string | null }>, monitor?: ChildProcess,
+): JobRecord {
   j.rootPid = pid;
   j.rootStartTime = startTimeOf(pid);
-  j.monitorPid = null;
-  j.monitorStartTime = null;
+  j.monitorPid = monitor?.pid ?? null;
+  j.monitorStartTime = monitor?.pid !== undefined ? startTimeOf(monitor.pid) : null;
   core.store.update(j);
-  // A stale exit status of the dumped process must not be read for the restored one.
-  rmSync(exitStatusPath(j.jobDir), { force: true });
+  // A stale exit status of the dumped process must not be read for the restored one (with a
+  // monitor, the restore flow removed it before CRIU ran: the monitor may have written anew).
+  if (!monitor) rmSync(exitStatusPath(j.jobDir), { force: true });
   const entry: Live = core.live.get(j.id) ?? {};
   if (j.io === 'attachable' && !entry.io) entry.io = new JobIo(j.jobDir, core.opts.logMaxBytes);
   core.live.set(j.id, entry);
+  if (monitor) {
+    // As for `cryo run`: the monitor's end, with its status file, tells the job's end.
+    entry.monitor = monitor;
+    onMonitorGone(monitor, (code, signal) => void onMonitorExit(core, j.id, shellStatus(code, signal)));
+    return j;
+  }
   void exited.then(async (s) => {
     await entry.io?.finish();
     recordEnd(core, j.id, shellStatus(s.code, s.signal));
