@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { withRetry } from '../safety/index.js';
+import { isTransientFailure, withRetry } from '../safety/index.js';
 import { CriuError, type CriuClient, type ExitStatus, type RestoreOptions } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { isSideFile } from '../store/manifest.js';
@@ -41,7 +41,7 @@ export interface CriuRestoreInput {
   /** Run criu under this exit-status monitor (RestoreOptions.monitor; not with lazy). */
   readonly monitor?: readonly string[] | undefined;
   /** Lazy restore (`--lazy`): memory follows from a supervised lazy-pages server; logs go to its work dir. */
-  readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady'> & { workDir: string };
+  readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady' | 'proceedWhen'> & { workDir: string };
 }
 
 /** What a successful restore gives. */
@@ -93,6 +93,16 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
   // the caller gives delays. Each attempt keeps its own criu-restore.<n>.log.
   const retry = i.retryDelaysMs ? { attempts: i.retryDelaysMs.length + 1, baseDelayMs: i.retryDelaysMs[0] ?? 0 } : {};
   const limitMs = restoreTimeoutMs(i.timeoutMs);
+  // A lazy restore's proceedWhen (the pre-flight, run while the server starts) refusing is final:
+  // never retried, and no CRIU restore ran, so there is no attempt log either.
+  let refusedBy: { e: unknown } | undefined;
+  const gate = i.lazy?.proceedWhen;
+  const proceedWhen = gate && ((): Promise<unknown> => {
+    const p = gate();
+    p.catch((e: unknown) => (refusedBy = { e }));
+    return p;
+  });
+  const refusal = (e: unknown): boolean => refusedBy !== undefined && e === refusedBy.e;
   return withRetry(async (attempt) => {
     const logDir = i.lazy?.workDir ?? i.dir;
     const n = nextLogNumber(logDir);
@@ -140,7 +150,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
       let transfer: Promise<TransferOutcome> | undefined;
       let res;
       if (i.lazy) {
-        const l = await lazyRestore({ ...restoreOpts, ...i.lazy, client: i.client });
+        const l = await lazyRestore({ ...restoreOpts, ...i.lazy, ...(proceedWhen ? { proceedWhen } : {}), client: i.client });
         res = l.restore;
         transfer = l.transfer;
       } else {
@@ -169,6 +179,10 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     } catch (e) {
       criuMs += performance.now() - started;
       setStatsAside(i.dir, n);
+      if (refusal(e)) {
+        logs.pop();
+        throw e;
+      }
       if (timedOut) {
         const reaped = await killHalfRestored(timedOut, i.watch);
         throw restoreTimeoutError({
@@ -188,6 +202,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
     }
   }, {
     ...retry,
+    isTransient: (e) => !refusal(e) && isTransientFailure(e),
     onAttempt: (a) => {
       if (a.nextDelayMs !== undefined && a.error instanceof CriuError) i.onRetry?.(a.error, a.nextDelayMs, a.attempt);
     },

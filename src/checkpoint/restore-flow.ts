@@ -3,7 +3,8 @@
 //              an exported archive is imported first (resolve-checkpoint.ts);
 //   verify   - every file against the manifest (refuse incomplete/changed; --no-verify skips);
 //   preflight- src/safety's checks (files, locks, ports, memory, disk, pids, cpu), all failures
-//              at once (restore-preflight.ts);
+//              at once (restore-preflight.ts); a lazy restore runs it while its lazy-pages server
+//              starts (the server only reads the images) and CRIU restores only once it passed;
 //   pin      - the checkpoint cannot be removed while it is being restored;
 //   prepare  - the target job (the checkpointed job itself, or new jobs for --name/--copies:
 //              restore-targets.ts) and its stdio: new FIFOs (attachable) or a log file, handed to
@@ -60,13 +61,23 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   }
   // 3. preflight: every reason the restore would fail, found from the images, listed at once.
   const tPreflight = performance.now();
-  const forced = await restorePreflight(ctx.criu.criuPath, cp, !req.noVerify, req.force);
-  const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(performance.now() - tPreflight)} ms`;
+  let preflightMs = 0;
+  let checkTimes: Record<string, number> = {};
+  let preflight: Promise<string | undefined> | undefined;
+  const runPreflight = (): Promise<string | undefined> => {
+    if (preflight) return preflight;
+    const t = performance.now();
+    return (preflight = restorePreflight(ctx.criu.criuPath, cp, !req.noVerify, req.force, (r) => (checkTimes = r.timings ?? {}))
+      .finally(() => (preflightMs = performance.now() - t)));
+  };
+  // Lazy: it runs while the first copy's lazy-pages server starts and CRIU waits for its verdict
+  // (lazyRestore's proceedWhen); a refusal stops the server and puts the job back, nothing restored.
+  let forced = req.lazy ? undefined : await runPreflight();
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
   const jobs: JobRecord[] = [];
-  const notes: string[] = [...(archive ? [archive.note] : []), ...(forced ? [forced] : [])];
+  const notes: string[] = archive ? [archive.note] : [];
   const hooks: HookRunResult[] = [];
   const logs: string[] = [];
   const watches: { job: JobRecord; pid: number; exited: Promise<ExitInfo> }[] = [];
@@ -77,6 +88,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
         const r = await restoreIntoJob(ctx, {
           jobId, dir: cp.dir, meta: cp.meta, ...(cp.record ? { checkpointId: cp.id } : {}), hooks: req.hooks, hookTimeoutMs: req.hookTimeoutMs,
           io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback, timeoutMs: req.timeoutMs,
+          ...(req.lazy && i === 1 ? { proceedWhen: runPreflight } : {}),
         });
         jobs.push(r.job);
         watches.push({ job: r.job, pid: r.pid, exited: r.exited });
@@ -94,6 +106,9 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   } finally {
     await pin?.release();
   }
+  forced ??= await runPreflight(); // settled already (lazy: before CRIU restored)
+  if (forced) notes.splice(archive ? 1 : 0, 0, forced);
+  const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(preflightMs)} ms (${Object.entries(checkTimes).map(([k, v]) => `${k} ${v}`).join(', ')})${req.lazy ? ' while the lazy-pages server started' : ''}`;
   notes.push(`timings: ${timing}, total ${Math.round(performance.now() - started)} ms`);
   return { checkpoint: cp.id, jobs, notes, hooks, logs, durationMs: performance.now() - started };
 }

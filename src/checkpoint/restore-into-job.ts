@@ -33,6 +33,8 @@ export interface RestoreIntoJob {
   readonly lazy?: boolean | undefined;
   readonly lazyFallback?: 'eager' | undefined;
   readonly timeoutMs?: number | undefined;
+  /** Lazy only: the restore waits for this (the pre-flight, run while the lazy-pages server starts). */
+  readonly proceedWhen?: (() => Promise<unknown>) | undefined;
 }
 
 /** Opens what the restored stdio will be: the job's FIFOs (made if missing) or its log file. */
@@ -79,6 +81,7 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       ...(o.lazy ? {
         lazy: {
           workDir: lazyWorkDir(j.jobDir), job: j.name, ...(o.lazyFallback ? { fallback: o.lazyFallback } : {}),
+          ...(o.proceedWhen ? { proceedWhen: o.proceedWhen } : {}),
           ...(o.checkpointId ? { checkpoint: { id: o.checkpointId, store: ctx.store } } : {}),
         },
       } : {}),

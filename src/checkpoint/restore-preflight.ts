@@ -3,7 +3,7 @@
 
 import { cpus, release } from 'node:os';
 import { readManifest } from '../store/index.js';
-import { preflightError, runPreflight, type CheckId } from '../safety/index.js';
+import { preflightError, runPreflight, type CheckId, type PreflightReport } from '../safety/index.js';
 import type { ResolvedCheckpoint } from './resolve-checkpoint.js';
 
 /**
@@ -14,6 +14,7 @@ import type { ResolvedCheckpoint } from './resolve-checkpoint.js';
  */
 export async function restorePreflight(
   criuPath: string, cp: Pick<ResolvedCheckpoint, 'id' | 'dir' | 'meta'>, verified: boolean, force = false,
+  onReport?: (report: PreflightReport) => void,
 ): Promise<string | undefined> {
   const skip: CheckId[] = [];
   if (verified) skip.push('integrity');
@@ -22,6 +23,7 @@ export async function restorePreflight(
   if (manifestCpu && 'manifest' in manifestCpu && manifestCpu.manifest.cpu.model === cpus()[0]?.model && cp.meta.kernel === release()) skip.push('cpu');
   const ignoreFiles = (cp.meta.stdio ?? []).map((s) => s.target).filter((t) => t.startsWith('/'));
   const report = await runPreflight(cp.dir, { criuPath, skip, ignoreFiles });
+  onReport?.(report);
   const err = preflightError(report, cp.id);
   if (err && !force) throw err;
   return err ? `pre-flight found problems, restoring anyway (--force): ${err.message}` : undefined;

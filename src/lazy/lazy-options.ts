@@ -39,6 +39,12 @@ export interface LazyRestoreOptions extends Omit<RestoreOptions, 'lazyPages'> {
   onServerReady?: (server: LazyServerInfo) => void;
   /** Called once when the background transfer has ended, successfully or not. */
   onTransferDone?: (outcome: TransferOutcome) => void;
+  /**
+   * Work the restore must wait for, started just after the server's process (a pre-flight: the
+   * server only reads the images), so the two overlap. If it rejects, the server is stopped, the
+   * pin and work dir released, and that rejection is thrown: nothing was restored.
+   */
+  proceedWhen?: () => Promise<unknown>;
 }
 
 /** The lazy-specific options, checked and defaulted; `restore` holds what goes to CriuClient.restore. */
@@ -53,6 +59,7 @@ export interface NormalizedLazy {
   transferTimeoutMs?: number;
   onServerReady?: (server: LazyServerInfo) => void;
   onTransferDone?: (outcome: TransferOutcome) => void;
+  proceedWhen?: () => Promise<unknown>;
 }
 
 
@@ -68,7 +75,7 @@ function same(a: string, b: string): boolean {
 export function normalizeLazyOptions(raw: LazyRestoreOptions): NormalizedLazy {
   if (raw === null || typeof raw !== 'object') invalidOption('options', raw, 'pass an options object to lazyRestore');
   const {
-    client, fallback, checkpoint, job, onTransferFailure, transferTimeoutMs, onServerReady, onTransferDone, ...rest
+    client, fallback, checkpoint, job, onTransferFailure, transferTimeoutMs, onServerReady, onTransferDone, proceedWhen, ...rest
   } = raw;
   if ('lazyPages' in rest) invalidOption('lazyPages', (rest as Record<string, unknown>)['lazyPages'], 'lazyRestore always restores lazily; leave lazyPages out');
   if (fallback !== undefined && fallback !== 'refuse' && fallback !== 'eager') invalidOption('fallback', fallback, "use 'refuse' or 'eager'");
@@ -89,6 +96,7 @@ export function normalizeLazyOptions(raw: LazyRestoreOptions): NormalizedLazy {
   for (const [k, f] of [['onServerReady', onServerReady], ['onTransferDone', onTransferDone]] as const) {
     if (f !== undefined && typeof f !== 'function') invalidOption(k, f, 'give a function');
   }
+  if (proceedWhen !== undefined && typeof proceedWhen !== 'function') invalidOption('proceedWhen', proceedWhen, 'give a function returning a promise');
   if (typeof rest.imagesDir !== 'string' || rest.imagesDir === '') invalidOption('imagesDir', rest.imagesDir, 'give the images directory path');
   if (rest.workDir !== undefined) {
     if (typeof rest.workDir !== 'string' || rest.workDir === '') invalidOption('workDir', rest.workDir, 'give a directory path');
@@ -108,5 +116,6 @@ export function normalizeLazyOptions(raw: LazyRestoreOptions): NormalizedLazy {
   if (transferTimeoutMs !== undefined) n.transferTimeoutMs = transferTimeoutMs;
   if (onServerReady !== undefined) n.onServerReady = onServerReady;
   if (onTransferDone !== undefined) n.onTransferDone = onTransferDone;
+  if (proceedWhen !== undefined) n.proceedWhen = proceedWhen;
   return n;
 }

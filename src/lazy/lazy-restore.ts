@@ -41,8 +41,9 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
     ? await n.checkpoint.store.pin(n.checkpoint.id, `lazy restore${of(n)}: its memory pages are being served to the restored process`)
     : undefined;
   // The feature check (a criu run, ~0.1 s the first time per client) overlaps the server's start:
-  // both probe the kernel, and a server on a kernel without userfaultfd just fails.
-  const [feat, srv] = await Promise.allSettled([
+  // both probe the kernel, and a server on a kernel without userfaultfd just fails. So does the
+  // caller's proceedWhen (e.g. cryod's pre-flight): only the restore itself must wait for it.
+  const [feat, srv, gate] = await Promise.allSettled([
     client.featureCheck(),
     startLazyPagesServer({
       criuPath: client.criuPath,
@@ -51,8 +52,17 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
       logLevel: n.restore.logLevel ?? 4,
       ...where(n),
     }),
+    // after the spawn above (array order), so its synchronous work overlaps the server's start
+    n.proceedWhen?.(),
   ]);
   const server = srv.status === 'fulfilled' ? srv.value : undefined;
+  if (gate.status === 'rejected') {
+    // Refused before anything was restored: no server, pin or socket may outlive it.
+    await server?.kill();
+    await pin?.release();
+    releaseWorkDir(workDir);
+    throw gate.reason;
+  }
   if (feat.status === 'rejected' || !feat.value.lazyPages || !server) {
     await server?.kill();
     await pin?.release();

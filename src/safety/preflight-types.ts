@@ -41,6 +41,8 @@ export interface PreflightReport {
   readonly dir: string;
   readonly checks: readonly PreflightCheck[];
   readonly durationMs: number;
+  /** Milliseconds each check took (for timing notes; checks reading /proc run side by side). */
+  readonly timings?: Partial<Record<CheckId, number>>;
 }
 
 /** Builds a check's result from its items: fail if any item fails, else warn if any warns. */

@@ -2,7 +2,8 @@
 // run, all listed at once; preflightError turns a failing report into ONE CryoError. Changes
 // nothing on disk (CRIU's cpuinfo check only reads the directory).
 
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { codes, CryoError, type ErrorCode } from '../errors/index.js';
 import { loadConfig, locateCriu } from '../config/index.js';
 import { checkCpu } from './checks/cpu.js';
@@ -14,6 +15,8 @@ import { checkIntegrity } from './checks/integrity.js';
 import { checkMemory } from './checks/memory.js';
 import { checkPids } from './checks/pids.js';
 import { checkPorts } from './checks/ports.js';
+import { readBoundSockets } from './sock-diag.js';
+import { readProcLocksAsync } from './proc-locks.js';
 import type { CheckId, PreflightCheck, PreflightItem, PreflightReport } from './preflight-types.js';
 
 /** Options of runPreflight. */
@@ -30,26 +33,46 @@ export interface PreflightOptions {
 
 /** Runs every check on the checkpoint in `imagesDir` and reports what it found. */
 export async function runPreflight(imagesDir: string, opts: PreflightOptions = {}): Promise<PreflightReport> {
-  const started = Date.now();
+  const started = performance.now();
   const dir = resolve(imagesDir);
   const skip = new Set(opts.skip ?? []);
+  const timings: Partial<Record<CheckId, number>> = {};
+  const timed = async (id: CheckId, fn: () => PreflightCheck | Promise<PreflightCheck>): Promise<PreflightCheck> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[id] = Math.round((performance.now() - t) * 10) / 10;
+    }
+  };
+  // What only waits on the kernel starts first and runs beside the image decoding: CRIU's CPU
+  // check (a process) and this namespace's sockets (sock-diag.ts) and locks (read on libuv's threads).
+  const cpu = skip.has('cpu') ? undefined : timed('cpu', () => checkCpu(dir, opts.criuPath ?? locateCriu(loadConfig().criu).path));
+  const sockets = skip.has('ports') ? undefined : readBoundSockets();
+  // CRIU writes filelocks.img only when the processes held locks: otherwise /proc/locks is not read.
+  const locks = skip.has('locks') || !existsSync(join(dir, 'filelocks.img')) ? undefined : readProcLocksAsync();
+  cpu?.catch(() => undefined);
   const checks: PreflightCheck[] = [];
-  if (!skip.has('integrity')) checks.push(await checkIntegrity(dir));
+  if (!skip.has('integrity')) checks.push(await timed('integrity', () => checkIntegrity(dir)));
+  const tImages = performance.now();
   const { check, model, buildIds } = checkImages(dir);
+  timings.images = Math.round((performance.now() - tImages) * 10) / 10;
   checks.push(check);
   if (model) {
     const run: [CheckId, () => PreflightCheck | Promise<PreflightCheck>][] = [
       ['files', () => checkFiles(model, buildIds, opts.ignoreFiles)],
-      ['locks', () => checkLocks(model)],
-      ['ports', () => checkPorts(model)],
+      ['locks', async () => checkLocks(model, await locks)],
+      ['ports', async () => checkPorts(model, await sockets)],
       ['pids', () => checkPids(model)],
       ['memory', () => checkMemory(model, opts.memAvailable === undefined ? {} : { available: opts.memAvailable })],
       ['disk', () => checkDisk(model)],
-      ['cpu', () => checkCpu(dir, opts.criuPath ?? locateCriu(loadConfig().criu).path)],
     ];
-    for (const [id, fn] of run) if (!skip.has(id)) checks.push(await fn());
+    for (const [id, fn] of run) if (!skip.has(id)) checks.push(await timed(id, fn));
+    if (cpu) checks.push(await cpu);
+  } else {
+    await Promise.allSettled([cpu, sockets, locks]); // nothing to check them against: just let them end
   }
-  return { ok: checks.every((c) => c.status !== 'fail'), dir, checks, durationMs: Date.now() - started };
+  return { ok: checks.every((c) => c.status !== 'fail'), dir, checks, durationMs: Math.round(performance.now() - started), timings };
 }
 
 /** Every failing item of a report, in check order. */

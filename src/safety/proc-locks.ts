@@ -4,6 +4,7 @@
 // Hand-written: one line format of the kernel (fs/locks.c lock_get_status), no library covers it.
 
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 /** The kinds of lock CRIU dumps and restores; leases and delegations are ignored. */
 export type LockKind = 'posix' | 'flock' | 'ofd';
@@ -45,6 +46,19 @@ export function parseProcLocks(text: string): HeldLock[] {
 export function readProcLocks(): HeldLock[] {
   try {
     return parseProcLocks(readFileSync('/proc/locks', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * readProcLocks on one of libuv's threads. Opening /proc/locks takes the kernel's file-lock
+ * rwsem for writing, which waits for an RCU grace period: 10-25 ms here unless another reader
+ * just did. Read it only when the checkpoint has locks, and beside other work.
+ */
+export async function readProcLocksAsync(): Promise<HeldLock[]> {
+  try {
+    return parseProcLocks(await readFile('/proc/locks', 'utf8'));
   } catch {
     return [];
   }

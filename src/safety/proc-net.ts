@@ -3,6 +3,7 @@
 // tables, and the format is four fixed columns we need.
 
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 /** One socket row of /proc/net/*. */
 export interface ProcSocket {
@@ -22,6 +23,11 @@ export const TCP_LISTEN = 10;
 export function parseProcAddress(hex: string): string {
   const bytes = Buffer.alloc(hex.length / 2);
   for (let w = 0; w < hex.length / 8; w++) bytes.writeUInt32LE(parseInt(hex.slice(w * 8, w * 8 + 8), 16) >>> 0, w * 4);
+  return addressText(bytes);
+}
+
+/** An address's bytes (network order; 4 for IPv4, 16 for IPv6) as /proc-derived text. */
+export function addressText(bytes: Buffer): string {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
     return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
@@ -55,6 +61,21 @@ export function readProcSockets(procRoot = '/proc'): ProcSocket[] {
       return []; // no IPv6 in this kernel, say
     }
   });
+}
+
+/**
+ * readProcSockets without blocking: the tables are read on libuv's threads, side by side. Each TCP
+ * table costs the kernel a walk of its whole connection hash (~4 ms here, even when nearly
+ * empty), so a pre-flight reads them while it decodes the images.
+ */
+export async function readProcSocketsAsync(procRoot = '/proc', only?: ProcSocket['protocol']): Promise<ProcSocket[]> {
+  const all = [['tcp', 'tcp', 'inet'], ['tcp6', 'tcp', 'inet6'], ['udp', 'udp', 'inet'], ['udp6', 'udp', 'inet6']] as const;
+  const tables = only ? all.filter(([, proto]) => proto === only) : all;
+  const read = await Promise.all(tables.map(([file, proto, fam]) => readFile(`${procRoot}/net/${file}`, 'utf8').then(
+    (text) => parseProcNet(text, proto, fam),
+    () => [], // no IPv6 in this kernel, say
+  )));
+  return read.flat();
 }
 
 /** A process holding a socket. */

@@ -2,9 +2,9 @@
 // truncated one does not), each process has its images, and each pages image holds as many bytes
 // as its pagemap says. Works without a manifest; also builds the model the other checks use.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCheckpointModel, decodeImage, ImagesDir, PAGE_SIZE, type CheckpointModel } from '../../images/index.js';
+import { buildCheckpointModel, ImagesDir, PAGE_SIZE, type CheckpointModel } from '../../images/index.js';
 import { isCryoError } from '../../errors/index.js';
 import type { PreflightCheck, PreflightItem } from '../preflight-types.js';
 import type { file_entry } from '../../gen/criu/images/fdinfo_pb.js';
@@ -27,7 +27,8 @@ export function checkImages(dir: string): { check: PreflightCheck; model?: Check
   for (const f of images.files.values()) {
     if (f.kind !== 'image') continue;
     try {
-      decodeImage(readFileSync(join(dir, f.name)), f.name);
+      // Decoded through the ImagesDir's cache: the model below reuses it instead of decoding again.
+      images.image(f.name, images.typeOf(f.name));
     } catch (e) {
       if (!isCryoError(e)) throw e;
       // An image type this cryo does not know (a newer CRIU wrote it): CRIU itself may still read it.

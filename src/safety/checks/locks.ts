@@ -66,8 +66,12 @@ function holderName(pid: number): string {
   }
 }
 
-/** Checks every lock of the checkpoint against /proc/locks; lists each held one with its holder. */
-export function checkLocks(model: CheckpointModel, held: readonly HeldLock[] = readProcLocks()): PreflightCheck {
+/**
+ * Checks every lock of the checkpoint against /proc/locks (`held`: its locks when the caller read
+ * them already; read here otherwise, and only when the checkpoint has locks: see
+ * readProcLocksAsync for why); lists each held one with its holder.
+ */
+export function checkLocks(model: CheckpointModel, held?: readonly HeldLock[]): PreflightCheck {
   const title = 'file locks the processes held';
   if (model.namespaces.captured.includes('mnt')) {
     return { id: 'locks', status: 'ok', title, items: [], detail: 'the checkpoint carries its own mount namespace: its locked files are not files of this machine' };
@@ -75,11 +79,12 @@ export function checkLocks(model: CheckpointModel, held: readonly HeldLock[] = r
   const wanted = wantedLocks(model, ImagesDir.open(model.dir).messages<file_lock_entry>('filelocks.img', 'FILE_LOCKS'));
   if (wanted.length === 0) return { id: 'locks', status: 'ok', title, items: [], detail: 'no file locks' };
   const items: PreflightItem[] = [];
+  const locks = held ?? readProcLocks();
   for (const w of wanted) {
     const st = statSync(w.path, { throwIfNoEntry: false });
     if (!st) continue; // the files check reports a missing file
     const { major, minor } = devMajorMinor(st.dev);
-    const blockers = held.filter((h) => h.major === major && h.minor === minor && h.inode === st.ino && locksConflict(w, h));
+    const blockers = locks.filter((h) => h.major === major && h.minor === minor && h.inode === st.ino && locksConflict(w, h));
     if (blockers.length === 0) continue;
     const who = blockers.map((b) => `${describeLock(b)} held by ${holderName(b.pid)}`).join(', ');
     items.push({

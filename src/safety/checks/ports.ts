@@ -25,16 +25,19 @@ export function conflictsFor(want: BoundPort, host: readonly ProcSocket[]): Proc
   );
 }
 
-/** Checks every port the checkpoint binds; lists each taken one with who holds it. */
-export function checkPorts(model: CheckpointModel): PreflightCheck {
+/**
+ * Checks every port the checkpoint binds; lists each taken one with who holds it. `host`: this
+ * namespace's sockets when the caller read them already (readProcSocketsAsync), else read here.
+ */
+export function checkPorts(model: CheckpointModel, host?: readonly ProcSocket[]): PreflightCheck {
   const title = 'ports the processes listen on';
   const wanted = listeningPorts(model).filter((p) => p.port !== 0);
   if (model.namespaces.captured.includes('net')) {
     return { id: 'ports', status: 'ok', title, items: [], detail: `the checkpoint has its own network namespace: its ${wanted.length} ports cannot conflict` };
   }
   if (wanted.length === 0) return { id: 'ports', status: 'ok', title, items: [], detail: 'no listening ports' };
-  const host = readProcSockets();
-  const found = wanted.map((w) => ({ w, conflicts: conflictsFor(w, host) })).filter((x) => x.conflicts.length > 0);
+  const sockets = host ?? readProcSockets();
+  const found = wanted.map((w) => ({ w, conflicts: conflictsFor(w, sockets) })).filter((x) => x.conflicts.length > 0);
   const holders = socketHolders(new Set(found.flatMap((x) => x.conflicts.map((c) => c.inode))));
   const items: PreflightItem[] = found.map(({ w, conflicts }) => {
     const who = conflicts.flatMap((c) => holders.get(c.inode) ?? []);
