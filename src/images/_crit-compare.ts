@@ -14,8 +14,11 @@
 
 import { createRegistry, isFieldSet, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
 import type { GenFile } from '@bufbuild/protobuf/codegenv2';
-import { readdirSync } from 'node:fs';
-import type { DecodedImage } from './decode-image.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { critOracle } from './_image-workloads.js';
+import { decodeImage, type DecodedImage } from './decode-image.js';
+import { ImagesDir } from './images-dir.js';
 
 /** What crit-oracle.py prints besides the images. */
 export interface CritRules {
@@ -195,5 +198,28 @@ export function compareImage(ours: DecodedImage, crit: { magic: string; entries:
       if (!payload?.equals(want)) diffs.push(`${path}: tcp queue payload differs from crit's extra`);
     }
   });
+  return diffs;
+}
+
+/** crit's whole answer for one directory. */
+export type Oracle = CritRules & { images: Record<string, { image?: { magic: string; entries: Json[] }; error?: string }> };
+
+/** Compares every image file of `dir` with crit; adds each compared image type to `seen`. */
+export async function compareDir(dir: string, seen: Set<string>): Promise<string[]> {
+  const oracle = JSON.parse(await critOracle(dir)) as Oracle;
+  const schemaOf = await loadSchemas();
+  const diffs: string[] = [];
+  for (const f of ImagesDir.open(dir).files.values()) {
+    if (f.kind !== 'image') continue;
+    const bytes = readFileSync(join(dir, f.name));
+    const ours: DecodedImage = decodeImage(bytes, f.name);
+    const crit = oracle.images[f.name];
+    if (!crit?.image) {
+      diffs.push(`${f.name}: crit could not decode it (${crit?.error ?? 'missing'})`);
+      continue;
+    }
+    seen.add(ours.type);
+    diffs.push(...compareImage(ours, crit.image, bytes, schemaOf, oracle));
+  }
   return diffs;
 }

@@ -3,7 +3,7 @@
 // the raw CRIU CLI. Everything lives under a cryo- temp dir the caller removes.
 
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, createReadStream, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, locateCriu } from '../config/index.js';
@@ -46,13 +46,13 @@ export function childrenOf(pid: number): number[] {
  * Starts `argv` in a new session and resolves once it prints "ready <port>". Its stdout is a FIFO,
  * not Node's usual pipe: Node's stdio pipes are unix sockets, which CRIU would call external.
  */
-export function startReady(argv: string[], fifoDir: string, timeoutMs = 15_000): Promise<{ child: ChildProcess; port: number }> {
+export function startReady(argv: string[], fifoDir: string, timeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
   const fifo = join(fifoDir, `stdout-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   execFileSync('mkfifo', [fifo]);
   const writeEnd = openSync(fifo, 'r+'); // O_RDWR: does not wait for a reader
   const reader = createReadStream(fifo, { encoding: 'utf8' });
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', writeEnd, writeEnd] });
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', writeEnd, writeEnd], ...(env ? { env } : {}) });
     closeSync(writeEnd);
     let buf = '';
     const done = (err?: Error): void => {
@@ -87,6 +87,43 @@ export async function startRichInPidns(bin: string, workDir: string, extra: stri
   const tini = childrenOf(child.pid!)[0];
   if (tini === undefined) throw new Error('tini not found under unshare');
   return { child, pid: tini, port };
+}
+
+/**
+ * Starts the rich workload under tini in new pid, ipc, uts, net and mount namespaces, set up by
+ * testdata/netns-setup.sh (devices, addresses, routes, nftables, mounts) and placed in `cgroup`
+ * when given; dump tini's host pid.
+ */
+export async function startRichInNetns(bin: string, workDir: string, extra: string[], cgroup?: string): Promise<Started> {
+  mkdirSync(workDir, { recursive: true });
+  const argv = ['unshare', '--pid', '--ipc', '--uts', '--net', '--mount', '--mount-proc', '--fork', 'setsid',
+    'sh', join(testdata, 'netns-setup.sh'), bin, workDir, ...extra];
+  const { child, port } = await startReady(argv, workDir, 15_000, { ...process.env, CRYO_CGROUP: cgroup ?? '' });
+  const tini = childrenOf(child.pid!)[0];
+  if (tini === undefined) throw new Error('tini not found under unshare');
+  return { child, pid: tini, port };
+}
+
+/** Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified on hybrid systems). */
+export function cgroup2Root(): string | undefined {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [mount, fs] = line.split(' - ');
+    if (fs?.startsWith('cgroup2 ')) return mount!.split(' ')[4];
+  }
+  return undefined;
+}
+
+/** Removes a test cgroup once its tasks are gone (they leave it a moment after SIGKILL). */
+export async function removeCgroup(dir: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /** `criu dump -t pid -D dir` with the given extra options; throws with the log tail on failure. */

@@ -10,38 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { provisionedCritPath } from '../config/index.js';
-import { compareImage, loadSchemas, type CritRules } from './_crit-compare.js';
+import { compareDir, type Oracle } from './_crit-compare.js';
 import {
   buildRich, cleanup, critOracle, criuDump, criuPath, dropNetworkLock, pycriuPath, startRich, startRichInPidns, type Started,
 } from './_image-workloads.js';
-import { decodeImage, type DecodedImage } from './decode-image.js';
-import { ImagesDir } from './images-dir.js';
 import { buildCheckpointModel } from './model/build-model.js';
 import { listeningPorts, regularFiles, totalResidentBytes } from './model/queries.js';
 
 const run = promisify(execFile);
 const canRun = process.getuid?.() === 0 && existsSync(pycriuPath) && existsSync(criuPath());
-
-type Oracle = CritRules & { images: Record<string, { image?: { magic: string; entries: never[] }; error?: string }> };
-
-async function compareDir(dir: string, seen: Set<string>): Promise<string[]> {
-  const oracle = JSON.parse(await critOracle(dir)) as Oracle;
-  const schemaOf = await loadSchemas();
-  const diffs: string[] = [];
-  for (const f of ImagesDir.open(dir).files.values()) {
-    if (f.kind !== 'image') continue;
-    const bytes = readFileSync(join(dir, f.name));
-    const ours: DecodedImage = decodeImage(bytes, f.name);
-    const crit = oracle.images[f.name];
-    if (!crit?.image) {
-      diffs.push(`${f.name}: crit could not decode it (${crit?.error ?? 'missing'})`);
-      continue;
-    }
-    seen.add(ours.type);
-    diffs.push(...compareImage(ours, crit.image, bytes, schemaOf, oracle));
-  }
-  return diffs;
-}
 
 test('decoder agrees with crit on real checkpoints, field by field', { skip: canRun ? false : 'needs root, CRIU and pycriu' }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'cryo-images-'));

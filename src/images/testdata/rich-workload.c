@@ -4,9 +4,13 @@
  * memfd, a pty pair, an inotify watch, timers, a signal handler and a pending signal). With a
  * second argument "tcp" also an established TCP connection to itself with unread data both ways,
  * and System V shared memory, a semaphore set and a message queue (these need the job's own IPC
- * namespace). Then prints "ready <port>" on stdout and waits to be dumped. */
+ * namespace). Further arguments: "ttydata" leaves unread data in both directions of the pty pair
+ * (CRIU writes it to tty-data.img), "tun" opens a persistent tun device cryotun0 (needs its own
+ * network namespace). Then prints "ready <port>" on stdout and waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -18,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -32,6 +37,10 @@
 #include <unistd.h>
 
 static void on_usr2(int sig) { (void)sig; }
+static int has_arg(int argc, char **argv, const char *what) {
+  for (int i = 2; i < argc; i++) if (strcmp(argv[i], what) == 0) return 1;
+  return 0;
+}
 static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
 
 int main(int argc, char **argv) {
@@ -48,7 +57,7 @@ int main(int argc, char **argv) {
   if (bind(tcp, (struct sockaddr *)&a, sizeof a) || listen(tcp, 8)) return 1;
   socklen_t len = sizeof a;
   getsockname(tcp, (struct sockaddr *)&a, &len);
-  if (argc > 2 && strcmp(argv[2], "tcp") == 0) {
+  if (has_arg(argc, argv, "tcp")) {
     int c = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(c, (struct sockaddr *)&a, sizeof a)) return 1;
     int s = accept(tcp, NULL, NULL);
@@ -99,6 +108,13 @@ int main(int argc, char **argv) {
   int ptm = posix_openpt(O_RDWR | O_NOCTTY);
   if (ptm < 0 || grantpt(ptm) || unlockpt(ptm)) return 1;
   int pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
+  if (has_arg(argc, argv, "ttydata") && (write(ptm, "to slave\n", 9) != 9 || write(pts, "to master", 9) != 9)) return 1;
+  if (has_arg(argc, argv, "tun")) {
+    int tun = open("/dev/net/tun", O_RDWR);
+    struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+    strcpy(ifr.ifr_name, "cryotun0");
+    if (tun < 0 || ioctl(tun, TUNSETIFF, &ifr) || ioctl(tun, TUNSETPERSIST, 1)) return 1;
+  }
   int ino = inotify_init1(0);
   inotify_add_watch(ino, dir, IN_CREATE | IN_DELETE);
   struct sigaction sa = { .sa_handler = on_usr2 };
