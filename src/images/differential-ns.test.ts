@@ -56,7 +56,7 @@ test('decoder agrees with crit on a checkpoint with net, mount and cgroup images
   const started: Started[] = [];
   const cgRoot = cgroup2Root();
   const cgroup = cgRoot === undefined ? undefined : join(cgRoot, `cryo-images-${process.pid}-${Date.now()}`);
-  const lock: { runId?: string } = {};
+  const lock: { runId?: string | undefined } = {};
   t.after(async () => {
     started.forEach(cleanup);
     dropNetworkLock(lock.runId);
