@@ -121,6 +121,10 @@ async function once(how, img, port, dir, cold = false) {
     const name = `copy-${n}`;
     const res = await cryod.api.checkpoints.restore({ checkpoint: cryod.checkpoint, name, copies: 1, lazy: how === 'cryod lazy' });
     job = res.jobs[0].id;
+    // cryod's own timing notes: "...CRIU N ms..." and "timings: verify N ms (...), pre-flight N ms (...), total N ms"
+    const notes = res.notes.join('\n');
+    const ms = (re) => Number(re.exec(notes)?.[1] ?? NaN);
+    phases = { rpc: now() - t0, preflight: ms(/pre-flight (\d+) ms/), criu: ms(/CRIU (\d+) ms/), total: ms(/, total (\d+) ms/) };
     if (how === 'cryod lazy') transferDone = cryodTransferDone(cryod.api, name).then(() => now() - t0);
     port = cryod.port;
   } else if (how === 'cryo eager') {
@@ -168,11 +172,12 @@ const loadBefore = loadavg();
 const ways = ['cryo eager', 'cryo lazy', 'criu eager', 'criu lazy'];
 const cryodWays = withCryod ? ['cryod eager', 'cryod lazy'] : [];
 const cold = (how) => `${how}, cold page cache`;
-const results = Object.fromEntries([...ways, ...cryodWays, ...ways.map(cold)].map((w) => [w, { answer: [], transfer: [], server: [], restore: [] }]));
+const results = Object.fromEntries([...ways, ...cryodWays, ...ways.map(cold)].map((w) => [w, { answer: [], transfer: [], server: [], restore: [], cryod: [] }]));
 const record = (key, t) => {
   results[key].answer.push(t.answer);
   if (t.transfer !== undefined) results[key].transfer.push(t.transfer);
-  if (t.phases) {
+  if (t.phases?.rpc !== undefined) results[key].cryod.push(t.phases);
+  else if (t.phases) {
     results[key].server.push(t.phases.server);
     results[key].restore.push(t.phases.restore);
   }
@@ -230,7 +235,14 @@ verdict.push(`lazy-pages server listening: ${fmt(Math.min(...lz.server))}-${fmt(
 if (withCryod) {
   const de = get('cryod eager');
   const dl = get('cryod lazy');
-  verdict.push(`through cryod (extra rows: store verification, pre-flight, a new job, CRIU's notifications, records): cryod lazy ${fmt(dl.med)} ms vs cryod eager ${fmt(de.med)} ms, ${(de.med / dl.med).toFixed(1)}x`);
+  const r = de.med / dl.med;
+  verdict.push(`through cryod (extra rows: store verification, pre-flight, a new job, CRIU's notifications, records): cryod lazy ${fmt(dl.med)} ms vs cryod eager ${fmt(de.med)} ms, ${r.toFixed(1)}x (${r >= 10 ? 'at least' : 'LESS than'} 10x); cryod lazy vs cryo's library eager: ${(get('cryo eager').med / dl.med).toFixed(1)}x`);
+  for (const how of ['cryod eager', 'cryod lazy']) {
+    const c = results[how].cryod;
+    const m = (k) => fmt(median(c.map((x) => x[k])));
+    const span = (k) => `${fmt(Math.min(...c.map((x) => x[k])))}-${fmt(Math.max(...c.map((x) => x[k])))}`;
+    verdict.push(`${how}, from cryod's timing notes (medians; min-max): pre-flight ${m('preflight')} ms (${span('preflight')})${how === 'cryod lazy' ? ', run while the lazy-pages server starts' : ''}; CRIU ${m('criu')} ms (${span('criu')})${how === 'cryod lazy' ? ', the server\'s start included' : ''}; cryod's whole restore ${m('total')} ms; RPC answered after ${m('rpc')} ms; first answer after ${fmt(get(how).med)} ms`);
+  }
 }
 if (coldRounds > 0) {
   const ce = get(cold('cryo eager'));
@@ -288,12 +300,24 @@ answered ~10 ms sooner, 33 vs 44 ms; that would cost the diagnostics cryo's erro
 left is CRIU's own work and two CRIU process starts in series (~5 ms of dynamic linking each
 here); the phase lines above compare cryo's with raw CRIU's. Not done (outside src/lazy): spawning the restore's \`criu swrk\`
 while the lazy-pages server starts and sending the request once it listens would hide one process
-start (~5-8 ms). Through cryod (src/checkpoint, src/safety) a restore also pays for the pre-flight
-(23-49 ms per restore here, measured from cryod's own timing notes) and for CRIU's notifications,
-each answered after cryod records an event (a lazy restore's CRIU part took 37-64 ms through cryod
-against ~33 ms in the library): the same costs as for an eager restore, but against ~35 ms of work
-instead of ~600 ms, hence the cryod rows' lower ratio. Running the pre-flight while the lazy-pages
-server starts would hide most of the server's start (~10 ms).
+start (~5-8 ms).
+
+Through cryod: a restore also verifies the checkpoint (~1 ms when its files are unchanged since
+last verified), runs the pre-flight, makes a job, answers CRIU's notifications (each handler
+takes ~0.1-0.2 ms, measured per notification: they are not where time goes; they stay on, as the
+restore timeout, hooks, events and the early-exit watch use them) and records the restore. The
+pre-flight used to cost 23-49 ms per restore, against ~35 ms of lazy work: 10-25 ms of it was
+opening \`/proc/locks\` (the kernel takes its file-lock rwsem for writing, which waits for an RCU
+grace period) and ~8 ms reading \`/proc/net/tcp{,6}\` (each walks the whole connection hash,
+however few sockets there are), plus every image decoded twice. Now \`/proc/locks\` is read only
+when the checkpoint holds file locks, listening TCP sockets come from netlink's sock_diag asked for
+LISTEN only (\`src/safety/sock-diag.ts\`, /proc as the fallback), images are decoded once, and a
+lazy restore runs its pre-flight while its lazy-pages server starts (CRIU restores only once it
+passed; a refusal stops the server, releases the pin and work dir and drops the new job:
+\`src/checkpoint/lazy-preflight.test.ts\`). Eager restores through cryod get the same cheaper
+pre-flight, before CRIU as before. What is left between the library's and cryod's lazy rows: the
+pre-flight's part that outlasts the server's start (decoding the images dominates), the RPC
+itself over cryod's socket, and cryod's job records and events.
 
 Cold page cache: in this VM \`drop_caches\` empties the guest's cache only, and the host may still
 cache the image file, so a cold eager restore took anywhere from under 1 s to ~3 s (the ~2.9 s of
