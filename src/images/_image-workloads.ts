@@ -90,14 +90,14 @@ export async function startRichInPidns(bin: string, workDir: string, extra: stri
 }
 
 /**
- * Starts the rich workload under tini in new pid, ipc, uts, net and mount namespaces, set up by
- * testdata/netns-setup.sh (devices, addresses, routes, nftables, mounts) and placed in `cgroup`
- * when given; dump tini's host pid.
+ * Starts the rich workload under tini in new pid, ipc, uts, net and mount namespaces (and a user
+ * namespace mapping root to root when `userns`), set up by testdata/netns-setup.sh (devices,
+ * addresses, routes, nftables, mounts) and placed in `cgroup` when given; dump tini's host pid.
  */
-export async function startRichInNetns(bin: string, workDir: string, extra: string[], cgroup?: string): Promise<Started> {
+export async function startRichInNetns(bin: string, workDir: string, extra: string[], cgroup?: string, userns = false): Promise<Started> {
   mkdirSync(workDir, { recursive: true });
-  const argv = ['unshare', '--pid', '--ipc', '--uts', '--net', '--mount', '--mount-proc', '--fork', 'setsid',
-    'sh', join(testdata, 'netns-setup.sh'), bin, workDir, ...extra];
+  const argv = ['unshare', ...(userns ? ['--user', '--map-root-user'] : []), '--pid', '--ipc', '--uts', '--net', '--mount',
+    '--mount-proc', '--fork', 'setsid', 'sh', join(testdata, 'netns-setup.sh'), bin, workDir, ...extra];
   const { child, port } = await startReady(argv, workDir, 15_000, { ...process.env, CRYO_CGROUP: cgroup ?? '' });
   const tini = childrenOf(child.pid!)[0];
   if (tini === undefined) throw new Error('tini not found under unshare');
@@ -111,6 +111,21 @@ export function cgroup2Root(): string | undefined {
     if (fs?.startsWith('cgroup2 ')) return mount!.split(' ')[4];
   }
   return undefined;
+}
+
+/**
+ * `--external mnt[...]` options for every tmpfs and devtmpfs mount this process sees. A mount
+ * namespace made inside a user namespace inherits these mounts locked, so CRIU cannot unmount what
+ * covers them to archive their contents ("Unable to umount child-overmount ./dev/shm"); as external
+ * mounts CRIU records them without contents.
+ */
+export function externalTmpfsMounts(): string[] {
+  const points = new Set<string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [mount, fs] = line.split(' - ');
+    if (fs?.startsWith('tmpfs ') || fs?.startsWith('devtmpfs ')) points.add(mount!.split(' ')[4]!);
+  }
+  return [...points].flatMap((p, i) => ['--external', `mnt[${p}]:cryo-tmpfs-${i}`]);
 }
 
 /** Removes a test cgroup once its tasks are gone (they leave it a moment after SIGKILL). */

@@ -3,7 +3,9 @@
 // namespaces configured by testdata/netns-setup.sh (loopback, veth pair, bridge, macvlan, a tun
 // device, IPv4/IPv6 addresses, a route, a rule, an nftables table, a tmpfs and a bind mount), in a
 // cgroup of its own, with unread data in both directions of a pty pair. The raw CRIU CLI dumps it;
-// every image must agree with crit field by field, as in differential.test.ts.
+// every image must agree with crit field by field, as in differential.test.ts. A second dump does
+// the same inside a user namespace too, with the pid namespace declared external (userns-*.img and
+// pidns-*.img).
 //
 // Image types the decoder knows that no test here produces, and why:
 //  - VMAS, PIPES, FIFO, SIGACT, UNIXSK, INETSK, PACKETSK, ITIMERS, POSIX_TIMERS, CREDS, REG_FILES,
@@ -12,26 +14,27 @@
 //    SIGNAL, TTY_FILES: legacy per-kind images; CRIU 4.x writes these objects inside files.img
 //    (file_entry) and core-*.img instead (the tests compare them there), and only reads the old
 //    files from images of CRIU < 3.x.
-//  - USERNS: a user namespace's mounts are locked, so CRIU cannot unmount /dev/shm to archive /dev
-//    ("Unable to umount child-overmount ./dev/shm"), and without its own mount namespace it refuses
-//    ("can't dump unprivileged task whose /proc doesn't belong to it").
-//  - AUTOFS: the kernel here has no autofs. BPFMAP_DATA: CRIU dumps bpf maps only of tasks holding
-//    one (needs a bpf loader; not installed). APPARMOR: AppArmor is not enabled in this kernel.
-//  - PIDNS: written only for pid namespaces given as external (--external pid[...]).
-//  - IRMAP_CACHE: written by pre-dump, which needs soft-dirty tracking (missing on this kernel).
-//  - BINFMT_MISC, PIDFD, KDAT: crit has no decoder for them, so there is no oracle.
+//  - AUTOFS: the kernel here has no autofs (criu check: autofs missing).
+//  - BPFMAP_DATA: the provisioned CRIU is built without libbpf; dumping a task holding a bpf map
+//    fails ("Can't dump file 3 of that type [600] (anon anon_inode:bpf-map)").
+//  - APPARMOR: written only for AppArmor namespaces; this kernel has no AppArmor (no LSM at all).
+//  - IRMAP_CACHE: written only by pre-dump, which forces memory tracking; without soft-dirty this
+//    kernel cannot (CRIU 4.2.1 even aborts: "BUG at criu/mem.c:46").
+//  - BINFMT_MISC, PIDFD, KDAT: crit has no decoder for them, so there is no oracle. (CRIU 4.x
+//    writes pidfds inside files.img, which is compared; KDAT is /run/criu.kdat, a raw struct.)
 // ifaddr/route/rule/nftables and tmpfs-dev images are netlink dumps, nft text and tarballs, not
 // protobuf entries; the decoder lists them as other files.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareDir } from './_crit-compare.js';
 import {
-  buildRich, cgroup2Root, cleanup, criuDump, criuPath, dropNetworkLock, pycriuPath, removeCgroup, startRichInNetns, type Started,
+  buildRich, cgroup2Root, cleanup, criuDump, criuPath, dropNetworkLock, externalTmpfsMounts, pycriuPath, removeCgroup, startRichInNetns,
+  type Started,
 } from './_image-workloads.js';
 import { ImagesDir } from './images-dir.js';
 import { buildCheckpointModel } from './model/build-model.js';
@@ -51,11 +54,18 @@ const missing = process.getuid?.() !== 0 ? 'needs root'
     : !has('ip', '-V') || !has('nft', '--version') ? 'needs iproute2 and nft'
       : !existsSync('/proc/self/ns/net') ? 'the kernel lacks network namespaces' : undefined;
 
-test('decoder agrees with crit on a checkpoint with net, mount and cgroup images', { skip: missing ?? false }, async (t) => {
+/** Which variant to dump: as root of the host's user namespace, or inside a user namespace of its own. */
+interface Variant {
+  readonly name: string;
+  readonly userns: boolean;
+}
+
+/** Starts the workload for `v`, dumps it, compares every image with crit and checks the setup is in them. */
+async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'cryo-images-ns-'));
   const started: Started[] = [];
   const cgRoot = cgroup2Root();
-  const cgroup = cgRoot === undefined ? undefined : join(cgRoot, `cryo-images-${process.pid}-${Date.now()}`);
+  const cgroup = cgRoot === undefined ? undefined : join(cgRoot, `cryo-images-${v.name}-${process.pid}-${Date.now()}`);
   const lock: { runId?: string | undefined } = {};
   t.after(async () => {
     started.forEach(cleanup);
@@ -69,34 +79,48 @@ test('decoder agrees with crit on a checkpoint with net, mount and cgroup images
   if (!tun) t.diagnostic('no /dev/net/tun: no tun device in the network namespace');
 
   const bin = await buildRich(tmp);
-  const work = join(tmp, 'w3');
-  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', ...(tun ? ['tun'] : [])], cgroup);
+  const work = join(tmp, 'w');
+  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', ...(tun ? ['tun'] : [])], cgroup, v.userns);
   started.push(ns);
-  const d3 = join(tmp, 'd3');
-  await criuDump(ns.pid, d3, ['--file-locks', '--tcp-established', '--network-lock', 'nftables']);
+  const dir = join(tmp, 'd');
+  const opts = ['--file-locks', '--tcp-established', '--network-lock', 'nftables'];
+  if (v.userns) {
+    // The pid namespace declared external: the only case CRIU writes pidns-<id>.img.
+    const pidns = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${ns.pid}/ns/pid`))![1]!;
+    opts.push(...externalTmpfsMounts(), '--external', `pid[${pidns}]:cryo-pidns`);
+  }
+  await criuDump(ns.pid, dir, opts);
   // The network lock lives in the dumped netns, which dies with the tree; drop any leftover anyway.
-  lock.runId = buildCheckpointModel(d3, { scanUnknown: false }).criu.runId;
+  lock.runId = buildCheckpointModel(dir, { scanUnknown: false }).criu.runId;
 
   const seen = new Set<string>();
-  const diffs = await compareDir(d3, seen);
+  const diffs = await compareDir(dir, seen);
   t.diagnostic(`image types compared: ${[...seen].sort().join(' ')}`);
   assert.deepEqual(diffs, [], `cryo and crit disagree:\n${diffs.slice(0, 40).join('\n')}`);
-  const want = ['MNTS', 'NETDEV', 'NETNS', 'TTY_DATA', ...(cgroup ? ['CGROUP'] : [])];
+  const want = ['MNTS', 'NETDEV', 'NETNS', 'TTY_DATA', ...(cgroup ? ['CGROUP'] : []), ...(v.userns ? ['USERNS', 'PIDNS'] : [])];
   for (const type of want) assert.ok(seen.has(type), `no ${type} image was compared (seen: ${[...seen].join(' ')})`);
 
   // What the setup created is in the decoded images (crit agreeing is not enough if both miss it).
-  const images = ImagesDir.open(d3);
+  const images = ImagesDir.open(dir);
   const netdev = [...images.files.keys()].find((n) => /^netdev-\d+\.img$/.test(n))!;
-  const devs = images.messages<net_device_entry>(netdev, 'NETDEV');
-  const names = devs.map((d) => d.name).sort();
-  const wantDevs = ['cryo0', 'cryo1', 'cryobr0', 'cryomv0', 'lo', ...(tun ? ['cryotun0'] : [])].sort();
-  assert.deepEqual(names, wantDevs);
+  const names = images.messages<net_device_entry>(netdev, 'NETDEV').map((d) => d.name).sort();
+  assert.deepEqual(names, ['cryo0', 'cryo1', 'cryobr0', 'cryomv0', 'lo', ...(tun ? ['cryotun0'] : [])].sort());
   const mounts = [...images.files.keys()].find((n) => /^mountpoints-\d+\.img$/.test(n))!;
   const points = images.messages<mnt_entry>(mounts, 'MNTS').map((m) => m.mountpoint);
   for (const p of [`${work}/tmpfs`, `${work}/bind`, '/proc']) assert.ok(points.includes(p), `mountpoint ${p} in ${points.join(' ')}`);
 
-  const model = buildCheckpointModel(d3);
-  for (const kind of ['net', 'mnt', 'pid', 'ipc', 'uts']) {
+  const model = buildCheckpointModel(dir);
+  for (const kind of ['net', 'mnt', 'pid', 'ipc', 'uts', ...(v.userns ? ['user'] : [])]) {
     assert.ok(model.namespaces.captured.includes(kind), `${kind} in ${model.namespaces.captured.join()}`);
   }
+}
+
+test('decoder agrees with crit on a checkpoint with net, mount and cgroup images', { skip: missing ?? false }, async (t) => {
+  await dumpAndCompare(t, { name: 'netns', userns: false });
+});
+
+test('decoder agrees with crit on a checkpoint with its own user namespace and an external pid namespace', {
+  skip: missing ?? (existsSync('/proc/self/ns/user') ? false : 'the kernel lacks user namespaces'),
+}, async (t) => {
+  await dumpAndCompare(t, { name: 'userns', userns: true });
 });
