@@ -80,6 +80,23 @@ test('an images directory is validated, and unknown image types are listed, not 
   }
 });
 
+test('CRIU\'s raw images (no magic) are not taken for protobuf images', () => {
+  // A network namespace with tracked connections gets netns-ct-N.img: netlink messages, no magic.
+  // Taken for a protobuf image, it failed inspect's unknown-image scan and the restore pre-flight.
+  const dir = mkdtempSync(join(tmpdir(), 'cryo-images-unit-'));
+  try {
+    writeFileSync(join(dir, 'inventory.img'), u32(imageMagics.INVENTORY));
+    const raw = ['netns-ct-10.img', 'netns-exp-10.img', 'ifaddr-10.img', 'route6-10.img', 'nftables-10.img', 'tmpfs-dev-42.tar.gz.img'];
+    for (const name of [...raw, 'pages-shmem-7.img']) writeFileSync(join(dir, name), u32(0x84, 0x10000));
+    const images = ImagesDir.open(dir);
+    for (const name of raw) assert.equal(images.files.get(name)?.kind, 'other', name);
+    assert.equal(images.files.get('pages-shmem-7.img')?.kind, 'pages');
+    assert.deepEqual(buildCheckpointModel(dir).unknownImages, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the magic table matches the installed CRIU', { skip: existsSync(pycriuPath) ? false : 'pycriu not installed' }, () => {
   const out = execFileSync('/usr/bin/python3', ['-c', 'import json; from pycriu.images import magic; print(json.dumps(magic.by_name))'], {
     env: { ...process.env, PYTHONPATH: pycriuPath }, encoding: 'utf8',

@@ -22,8 +22,9 @@
 //    kernel cannot (CRIU 4.2.1 even aborts: "BUG at criu/mem.c:46").
 //  - BINFMT_MISC, PIDFD, KDAT: crit has no decoder for them, so there is no oracle. (CRIU 4.x
 //    writes pidfds inside files.img, which is compared; KDAT is /run/criu.kdat, a raw struct.)
-// ifaddr/route/rule/nftables and tmpfs-dev images are netlink dumps, nft text and tarballs, not
-// protobuf entries; the decoder lists them as other files.
+// ifaddr/route/rule/netns-ct (conntrack)/nftables and tmpfs-dev images are netlink dumps, nft text
+// and tarballs without a magic, not protobuf entries; the decoder lists them as other files (crit
+// cannot decode them either). NETNF_EXP (netns-exp) needs a conntrack helper's expectation.
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,7 +110,12 @@ async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
   const points = images.messages<mnt_entry>(mounts, 'MNTS').map((m) => m.mountpoint);
   for (const p of [`${work}/tmpfs`, `${work}/bind`, '/proc']) assert.ok(points.includes(p), `mountpoint ${p} in ${points.join(' ')}`);
 
+  // The tracked TCP connection (the nft ruleset uses conntrack) is in netns-ct-*.img: netlink
+  // messages without a magic, which must be listed as such, not as damaged or unknown images.
+  const ct = [...images.files.values()].filter((f) => /^netns-ct-\d+\.img$/.test(f.name));
+  assert.ok(ct.length === 1 && ct[0]!.kind === 'other' && ct[0]!.size > 0, `netns-ct image: ${JSON.stringify(ct)}`);
   const model = buildCheckpointModel(dir);
+  assert.deepEqual(model.unknownImages, []);
   for (const kind of ['net', 'mnt', 'pid', 'ipc', 'uts', ...(v.userns ? ['user'] : [])]) {
     assert.ok(model.namespaces.captured.includes(kind), `${kind} in ${model.namespaces.captured.join()}`);
   }

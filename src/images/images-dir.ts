@@ -20,9 +20,11 @@ export interface ImageFile {
 
 /** Which names CRIU gives images: *.img, plus the service images stats-* and irmap-cache. */
 function kindOf(name: string): ImageFile['kind'] {
-  if (/^pages-\d+\.img$/.test(name)) return 'pages';
-  // Network namespace dumps in netlink/iptables formats and tmpfs tarballs: not protobuf entries.
-  if (/^(ifaddr|route6?|rule|iptables|ip6tables|nftables)-\d+\.img$/.test(name) || name.includes('.tar')) return 'other';
+  // pages-shmem-N.img: shared memory contents in images of CRIU < 3.x (now pages-N.img too).
+  if (/^pages-(shmem-)?\d+\.img$/.test(name)) return 'pages';
+  // CRIU's "raw" images (no magic): a network namespace's addresses, routes, rules, iptables/nft
+  // rules and conntrack entries/expectations (netns-ct/-exp: netlink messages), tmpfs tarballs.
+  if (/^(ifaddr|route6?|rule|iptables|ip6tables|nftables|netns-ct|netns-exp)-\d+\.img$/.test(name) || name.includes('.tar')) return 'other';
   if (name.endsWith('.img') || /^stats-(dump|restore)$/.test(name) || name === 'irmap-cache') return 'image';
   return 'other';
 }

@@ -3,7 +3,8 @@
 # reopens stdio by path (a file opened in the parent mount namespace lives on a mount CRIU cannot
 # find in the dumped one), joins the cgroup $CRYO_CGROUP (so CRIU writes cgroup.img), configures the
 # network namespace with one of each device kind CRIU dumps here (loopback, veth, bridge, macvlan;
-# tun comes from the workload), addresses, a route, a rule and an nftables table, adds a tmpfs and
+# tun comes from the workload), addresses, a route, a rule and an nftables table (with a conntrack
+# rule, so the workload's TCP connection is tracked: netns-ct-*.img), adds a tmpfs and
 # a bind mount, then execs tini with the workload.
 set -e
 out=$(readlink "/proc/$$/fd/1")
@@ -25,6 +26,7 @@ ip rule add from 10.77.0.5 table 100
 nft add table inet cryotest
 nft add chain inet cryotest input '{ type filter hook input priority 0; }'
 nft add rule inet cryotest input tcp dport 9 drop
+nft add rule inet cryotest input ct state established,related accept
 mkdir -p "$work/tmpfs" "$work/bind-src" "$work/bind"
 mount -t tmpfs -o size=1m cryotmp "$work/tmpfs"
 echo data > "$work/tmpfs/file"
