@@ -90,13 +90,13 @@ export async function startRichInPidns(bin: string, workDir: string, extra: stri
 }
 
 /**
- * Starts the rich workload under tini in new pid, ipc, uts, net and mount namespaces (and a user
- * namespace mapping root to root when `userns`), set up by testdata/netns-setup.sh (devices,
+ * Starts the rich workload under tini in new pid, ipc, uts, net and mount namespaces (and user and
+ * cgroup namespaces, root mapped to root, when `userns`), set up by testdata/netns-setup.sh (devices,
  * addresses, routes, nftables, mounts) and placed in `cgroup` when given; dump tini's host pid.
  */
 export async function startRichInNetns(bin: string, workDir: string, extra: string[], cgroup?: string, userns = false): Promise<Started> {
   mkdirSync(workDir, { recursive: true });
-  const argv = ['unshare', ...(userns ? ['--user', '--map-root-user'] : []), '--pid', '--ipc', '--uts', '--net', '--mount',
+  const argv = ['unshare', ...(userns ? ['--user', '--map-root-user', '--cgroup'] : []), '--pid', '--ipc', '--uts', '--net', '--mount',
     '--mount-proc', '--fork', 'setsid', 'sh', join(testdata, 'netns-setup.sh'), bin, workDir, ...extra];
   const { child, port } = await startReady(argv, workDir, 15_000, { ...process.env, CRYO_CGROUP: cgroup ?? '' });
   const tini = childrenOf(child.pid!)[0];

@@ -1,6 +1,8 @@
 // Builds the CheckpointModel of an images directory, reading only the images it needs (never
 // pages-*.img). Image files of unknown types are listed in `unknownImages`, not fatal.
 
+import { isFieldSet } from '@bufbuild/protobuf';
+import { cg_member_entrySchema, type cgroup_entry } from '../../gen/criu/images/cgroup_pb.js';
 import type { inventory_entry } from '../../gen/criu/images/inventory_pb.js';
 import { lsmtype } from '../../gen/criu/images/inventory_pb.js';
 import { ImagesDir } from '../images-dir.js';
@@ -17,8 +19,21 @@ const namespaceImages: [RegExp, string][] = [
   [/^pidns-\d+\.img$/, 'pid'], [/^cgroup\.img$/, 'cgroup'],
 ];
 
+/**
+ * Images with a namespace's name that CRIU also writes without one: timens-0.img holds the clocks
+ * every dump records (a real time namespace gets its own id), and cgroup.img records cgroup
+ * memberships whenever they differ from CRIU's own; only members with a cgns_prefix mean the
+ * tasks had a cgroup namespace of their own.
+ */
+function notANamespace(images: ImagesDir, name: string): boolean {
+  if (name === 'timens-0.img') return true;
+  if (name !== 'cgroup.img') return false;
+  const cg = images.first<cgroup_entry>(name, 'CGROUP');
+  return !(cg?.sets ?? []).some((set) => set.ctls.some((m) => isFieldSet(m, cg_member_entrySchema.field.cgnsPrefix)));
+}
+
 function buildNamespaces(images: ImagesDir, root: TaskIds, processes: ProcessInfo[]): NamespacesInfo {
-  const names = [...images.files.keys()].filter((n) => namespaceImages.some(([re]) => re.test(n)));
+  const names = [...images.files.keys()].filter((n) => namespaceImages.some(([re]) => re.test(n)) && !notANamespace(images, n));
   const nested = (['pidNs', 'netNs', 'ipcNs', 'utsNs', 'mntNs', 'userNs', 'cgroupNs', 'timeNs'] as const).filter(
     (k) => new Set(processes.map((p) => p.ids[k]).filter((v) => v !== undefined)).size > 1,
   );
