@@ -117,6 +117,7 @@ async function once(how, img, port, dir, cold = false) {
   let transferDone;
   let phases;
   let job;
+  let subscribe;
   if (how.startsWith('cryod')) {
     const name = `copy-${n}`;
     const res = await cryod.api.checkpoints.restore({ checkpoint: cryod.checkpoint, name, copies: 1, lazy: how === 'cryod lazy' });
@@ -125,7 +126,9 @@ async function once(how, img, port, dir, cold = false) {
     const notes = res.notes.join('\n');
     const ms = (re) => Number(re.exec(notes)?.[1] ?? NaN);
     phases = { rpc: now() - t0, preflight: ms(/pre-flight (\d+) ms/), criu: ms(/CRIU (\d+) ms/), total: ms(/, total (\d+) ms/) };
-    if (how === 'cryod lazy') transferDone = cryodTransferDone(cryod.api, name).then(() => now() - t0);
+    // Subscribed only after the first answer (below): the event stream is replayed from the start,
+    // so nothing is missed, and its setup does not compete with the first ping.
+    if (how === 'cryod lazy') subscribe = () => cryodTransferDone(cryod.api, name).then(() => now() - t0);
     port = cryod.port;
   } else if (how === 'cryo eager') {
     pid = (await client.restore({ imagesDir: img, workDir: wd })).pid;
@@ -156,6 +159,7 @@ async function once(how, img, port, dir, cold = false) {
   }
   await firstAnswer(port);
   const answer = now() - t0;
+  if (subscribe) transferDone = subscribe();
   const transfer = transferDone ? await transferDone : undefined;
   if (job) {
     await cryod.api.jobs.kill({ job, signal: 'SIGKILL' });
