@@ -17,11 +17,13 @@
 //  - AUTOFS: the kernel here has no autofs (criu check: autofs missing).
 //  - BPFMAP_DATA: the provisioned CRIU is built without libbpf; dumping a task holding a bpf map
 //    fails ("Can't dump file 3 of that type [600] (anon anon_inode:bpf-map)").
-//  - APPARMOR: written only for AppArmor namespaces; this kernel has no AppArmor (no LSM at all).
+//  - APPARMOR: written only for AppArmor namespaces; AppArmor is not enabled in this kernel.
 //  - IRMAP_CACHE: written only by pre-dump, which forces memory tracking; without soft-dirty this
 //    kernel cannot (CRIU 4.2.1 even aborts: "BUG at criu/mem.c:46").
-//  - BINFMT_MISC, PIDFD, KDAT: crit has no decoder for them, so there is no oracle. (CRIU 4.x
-//    writes pidfds inside files.img, which is compared; KDAT is /run/criu.kdat, a raw struct.)
+//  - BINFMT_MISC: CRIU dumps binfmt_misc formats only when built with CONFIG_BINFMT_MISC_VIRTUALIZED
+//    (Virtuozzo kernels); the provisioned build is not, and crit has no handler for it either.
+//  - PIDFD: CRIU 4.x writes pidfds inside files.img (compared: the workload holds one).
+//  - KDAT: CRIU's kernel-probe cache (/run/criu.kdat), a raw struct crit cannot read either.
 // ifaddr/route/rule/netns-ct (conntrack)/nftables and tmpfs-dev images are netlink dumps, nft text
 // and tarballs without a magic, not protobuf entries; the decoder lists them as other files (crit
 // cannot decode them either). NETNF_EXP (netns-exp) needs a conntrack helper's expectation.
@@ -81,7 +83,7 @@ async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
 
   const bin = await buildRich(tmp);
   const work = join(tmp, 'w');
-  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', ...(tun ? ['tun'] : [])], cgroup, v.userns);
+  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', 'pidfd', ...(tun ? ['tun'] : [])], cgroup, v.userns);
   started.push(ns);
   const dir = join(tmp, 'd');
   const opts = ['--file-locks', '--tcp-established', '--network-lock', 'nftables'];
@@ -116,6 +118,7 @@ async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
   assert.ok(ct.length === 1 && ct[0]!.kind === 'other' && ct[0]!.size > 0, `netns-ct image: ${JSON.stringify(ct)}`);
   const model = buildCheckpointModel(dir);
   assert.deepEqual(model.unknownImages, []);
+  assert.ok(model.files.some((f) => f.type === 'pidfd'), `a pidfd among ${[...new Set(model.files.map((f) => f.type))].join(' ')}`);
   // timens-0.img (clocks) comes with every dump, cgroup.img with any cgroup of its own: neither
   // means a time or cgroup namespace; the cgroup namespace shows as cgns_prefix in cgroup.img.
   const kinds = ['ipc', 'mnt', 'net', 'pid', 'uts', ...(v.userns ? ['user', ...(cgroup ? ['cgroup'] : [])] : [])].sort();

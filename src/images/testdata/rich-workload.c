@@ -6,7 +6,8 @@
  * and System V shared memory, a semaphore set and a message queue (these need the job's own IPC
  * namespace). Further arguments: "ttydata" leaves unread data in both directions of the pty pair
  * (CRIU writes it to tty-data.img), "tun" opens a persistent tun device cryotun0 (needs its own
- * network namespace). Then prints "ready <port>" on stdout and waits to be dumped. */
+ * network namespace), "pidfd" holds a pidfd of the child. Then prints "ready <port>" on stdout and
+ * waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/if.h>
@@ -31,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -135,6 +137,7 @@ int main(int argc, char **argv) {
   pthread_create(&t, NULL, idle, NULL);
   pid_t child = fork();
   if (child == 0) { for (;;) pause(); }
+  if (has_arg(argc, argv, "pidfd") && syscall(SYS_pidfd_open, child, 0) < 0) return 1;
 
   printf("ready %d\n", ntohs(a.sin_port));
   fflush(stdout);
