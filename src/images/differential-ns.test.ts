@@ -83,7 +83,7 @@ async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
 
   const bin = await buildRich(tmp);
   const work = join(tmp, 'w');
-  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', 'pidfd', ...(tun ? ['tun'] : [])], cgroup, v.userns);
+  const ns = await startRichInNetns(bin, work, ['tcp', 'ttydata', 'pidfd', 'morefds', ...(v.userns ? [] : ['fanotify']), ...(tun ? ['tun'] : [])], cgroup, v.userns);
   started.push(ns);
   const dir = join(tmp, 'd');
   const opts = ['--file-locks', '--tcp-established', '--network-lock', 'nftables'];
@@ -118,7 +118,11 @@ async function dumpAndCompare(t: TestContext, v: Variant): Promise<void> {
   assert.ok(ct.length === 1 && ct[0]!.kind === 'other' && ct[0]!.size > 0, `netns-ct image: ${JSON.stringify(ct)}`);
   const model = buildCheckpointModel(dir);
   assert.deepEqual(model.unknownImages, []);
-  assert.ok(model.files.some((f) => f.type === 'pidfd'), `a pidfd among ${[...new Set(model.files.map((f) => f.type))].join(' ')}`);
+  // File kinds the extra arguments add (fanotify needs CAP_SYS_ADMIN in the initial user namespace).
+  const fileKinds = new Set(model.files.map((f) => f.type));
+  for (const k of ['pidfd', 'packet', 'netlink', 'ns', ...(tun ? ['tun'] : []), ...(v.userns ? [] : ['fanotify'])]) {
+    assert.ok(fileKinds.has(k), `a ${k} file among ${[...fileKinds].join(' ')}`);
+  }
   // timens-0.img (clocks) comes with every dump, cgroup.img with any cgroup of its own: neither
   // means a time or cgroup namespace; the cgroup namespace shows as cgns_prefix in cgroup.img.
   const kinds = ['ipc', 'mnt', 'net', 'pid', 'uts', ...(v.userns ? ['user', ...(cgroup ? ['cgroup'] : [])] : [])].sort();

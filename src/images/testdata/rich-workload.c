@@ -6,12 +6,15 @@
  * and System V shared memory, a semaphore set and a message queue (these need the job's own IPC
  * namespace). Further arguments: "ttydata" leaves unread data in both directions of the pty pair
  * (CRIU writes it to tty-data.img), "tun" opens a persistent tun device cryotun0 (needs its own
- * network namespace), "pidfd" holds a pidfd of the child. Then prints "ready <port>" on stdout and
+ * network namespace), "pidfd" holds a pidfd of the child, "morefds" adds a packet socket, a netlink
+ * socket and a namespace file (for a job with its own netns), "fanotify" a fanotify group with a mark. Then prints "ready <port>" on stdout and
  * waits to be dumped. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
@@ -111,6 +115,17 @@ int main(int argc, char **argv) {
   if (ptm < 0 || grantpt(ptm) || unlockpt(ptm)) return 1;
   int pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
   if (has_arg(argc, argv, "ttydata") && (write(ptm, "to slave\n", 9) != 9 || write(pts, "to master", 9) != 9)) return 1;
+  if (has_arg(argc, argv, "morefds")) {
+    int pk = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+    int nsf = open("/proc/self/ns/uts", O_RDONLY);
+    if (pk < 0 || nl < 0 || bind(nl, (struct sockaddr *)&snl, sizeof snl) || nsf < 0) { perror("morefds"); return 1; }
+  }
+  if (has_arg(argc, argv, "fanotify")) { /* needs CAP_SYS_ADMIN in the initial user namespace */
+    int fan = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
+    if (fan < 0 || fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD, dir)) { perror("fanotify"); return 1; }
+  }
   if (has_arg(argc, argv, "tun")) {
     int tun = open("/dev/net/tun", O_RDWR);
     struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
