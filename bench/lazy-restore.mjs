@@ -319,9 +319,17 @@ LISTEN only (\`src/safety/sock-diag.ts\`, /proc as the fallback), images are dec
 lazy restore runs its pre-flight while its lazy-pages server starts (CRIU restores only once it
 passed; a refusal stops the server, releases the pin and work dir and drops the new job:
 \`src/checkpoint/lazy-preflight.test.ts\`). Eager restores through cryod get the same cheaper
-pre-flight, before CRIU as before. What is left between the library's and cryod's lazy rows: the
-pre-flight's part that outlasts the server's start (decoding the images dominates), the RPC
-itself over cryod's socket, and cryod's job records and events.
+pre-flight, before CRIU as before. Where a cryod lazy restore's time goes now (temporary
+instrumentation, 5 restores on a quiet machine, ms after cryod received the RPC): job made at ~2,
+lazy-pages server spawned at ~3-4 (a synchronous fork of cryod, ~2 ms), pre-flight done and the
+restore started at 17-24 (decoding the images, ~5-9 ms, dominates the pre-flight; run one after
+the other instead, the restore started at 19-28: the server's start and the pre-flight share the
+2 CPUs, so the overlap saves ~3-5 ms, not the server's whole ~8 ms), the restore returned 17-35 ms
+later (spawning \`criu swrk\` and reaching CRIU's first notification took ~10 ms, CRIU's own restore
+~12 ms by its log), the job adopted ~1.5 ms later, and the RPC answered ~5-7 ms after cryod's
+restore ended. CRIU's notifications stay on (the restore timeout, hooks, events and the
+early-exit watch use them); answering each took ~0.1-0.2 ms. What is left is outside these
+folders: starting \`criu swrk\` before the pre-flight has finished (src/criu) and the RPC layer.
 
 Cold page cache: in this VM \`drop_caches\` empties the guest's cache only, and the host may still
 cache the image file, so a cold eager restore took anywhere from under 1 s to ~3 s (the ~2.9 s of
