@@ -41,7 +41,13 @@ export interface CriuRestoreInput {
   /** Run criu under this exit-status monitor (RestoreOptions.monitor; not with lazy). */
   readonly monitor?: readonly string[] | undefined;
   /** Lazy restore (`--lazy`): memory follows from a supervised lazy-pages server; logs go to its work dir. */
-  readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady' | 'proceedWhen'> & { workDir: string };
+  readonly lazy?: Pick<LazyRestoreOptions, 'checkpoint' | 'job' | 'fallback' | 'onServerReady'> & { workDir: string };
+  /**
+   * Work CRIU must wait for (cryod's pre-flight): it runs while the restore's `criu swrk` starts
+   * (and, lazy, the lazy-pages server); a rejection is final: that criu is killed and reaped,
+   * nothing was restored, no retry.
+   */
+  readonly proceedWhen?: (() => Promise<unknown>) | undefined;
 }
 
 /** What a successful restore gives. */
@@ -96,7 +102,7 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
   // A lazy restore's proceedWhen (the pre-flight, run while the server starts) refusing is final:
   // never retried, and no CRIU restore ran, so there is no attempt log either.
   let refusedBy: { e: unknown } | undefined;
-  const gate = i.lazy?.proceedWhen;
+  const gate = i.proceedWhen;
   const proceedWhen = gate && ((): Promise<unknown> => {
     const p = gate();
     p.catch((e: unknown) => (refusedBy = { e }));
@@ -150,9 +156,21 @@ export async function criuRestore(i: CriuRestoreInput): Promise<CriuRestoreOutpu
       let transfer: Promise<TransferOutcome> | undefined;
       let res;
       if (i.lazy) {
+        // lazyRestore starts criu swrk ahead itself, with the server, and waits for the gate
         const l = await lazyRestore({ ...restoreOpts, ...i.lazy, ...(proceedWhen ? { proceedWhen } : {}), client: i.client });
         res = l.restore;
         transfer = l.transfer;
+      } else if (proceedWhen) {
+        // criu swrk's start (~10 ms: exec, libraries, kdat cache) overlaps the gate; the fds it
+        // inherits (the job's stdio) exist already. Refused: that criu is killed and reaped.
+        const prepared = await i.client.prepareRestore(restoreOpts);
+        try {
+          await proceedWhen();
+        } catch (e) {
+          await prepared.cancel();
+          throw e;
+        }
+        res = await i.client.restore({ ...restoreOpts, prepared });
       } else {
         res = await i.client.restore(restoreOpts);
       }

@@ -1,5 +1,5 @@
-// End to end through cryod: a lazy restore runs its pre-flight while the lazy-pages server starts
-// (restore-flow.ts). A refusal must leave nothing behind: no server process, no socket or transfer
+// End to end through cryod: a restore runs its pre-flight while its criu swrk (and, lazy, the
+// lazy-pages server) starts (restore-flow.ts). A refusal must leave nothing behind: no server process, no socket or transfer
 // marker, no pin, no new job, the checkpointed job as it was. A passing pre-flight restores.
 
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CriuClient } from '../criu/index.js';
+import { CriuClient, processTree } from '../criu/index.js';
 import { CheckpointStore } from '../store/index.js';
 import { startDaemon, zombieChildren } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
@@ -32,6 +32,17 @@ function lazyServersOf(dataDir: string): number[] {
     }
   }
   return out;
+}
+
+/** `criu swrk` processes (or their exit-status monitors) below cryod. */
+function swrkUnder(pid: number): number[] {
+  return processTree(pid).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('swrk');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Socket, owner and transfer-marker files left in any job's lazy work dir. */
@@ -62,8 +73,9 @@ test('cryo restore --lazy: a refusing pre-flight (run while the server starts) l
 
   // A file the job needs is gone: the pre-flight refuses, as a copy and as the job itself.
   rmSync(lock);
-  for (const args of [['--name', 'c1'], []]) {
-    const r = await d.cli(['restore', 'w', ...args, '--lazy', '--json']);
+  // The eager restore pre-starts its criu swrk too: it must not outlive the refusal either.
+  for (const args of [['--name', 'c1', '--lazy'], ['--lazy'], ['--name', 'c0']]) {
+    const r = await d.cli(['restore', 'w', ...args, '--json']);
     assert.equal(r.code, 1, r.stdout);
     const e = (JSON.parse(r.stderr) as ErrJson).error;
     assert.equal(e.code, 'CRYO_FILE_MISSING', e.message);
@@ -72,7 +84,9 @@ test('cryo restore --lazy: a refusing pre-flight (run while the server starts) l
   }
   assert.equal((await getJob(api, 'w')).state, JobState.CHECKPOINTED);
   await assert.rejects(getJob(api, 'c1'), 'the copy made for the refused restore was dropped');
+  await assert.rejects(getJob(api, 'c0'), 'the copy made for the refused restore was dropped');
   assert.deepEqual(lazyServersOf(d.dataDir), [], 'no lazy-pages server outlives a refused restore');
+  assert.deepEqual(swrkUnder(d.proc.pid as number), [], 'no pre-started criu swrk outlives a refused restore');
   assert.deepEqual(lazyLeftovers(d.dataDir), []);
   const store = await CheckpointStore.open({ root: join(d.dataDir, 'checkpoints') });
   assert.deepEqual(await store.pins(cpId), [], 'no pin outlives a refused restore');
@@ -82,7 +96,7 @@ test('cryo restore --lazy: a refusing pre-flight (run while the server starts) l
   const ok = await d.cli(['restore', 'w', '--name', 'c2', '--lazy', '--json']);
   assert.equal(ok.code, 0, ok.stderr);
   const notes = (JSON.parse(ok.stdout) as { notes: string[] }).notes;
-  assert.ok(notes.some((n) => /pre-flight \d+ ms \(.*files.*\) while the lazy-pages server started/.test(n)), notes.join('\n'));
+  assert.ok(notes.some((n) => /pre-flight \d+ ms \(.*files.*\) while criu swrk and the lazy-pages server started/.test(n)), notes.join('\n'));
   await countsOn(api, 'c2');
   for await (const e of api.events.events({ job: 'c2', replay: true, sinceSeq: 0n })) {
     if (e.type !== 'restore.transfer-done') continue;

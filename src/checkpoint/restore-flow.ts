@@ -3,8 +3,8 @@
 //              an exported archive is imported first (resolve-checkpoint.ts);
 //   verify   - every file against the manifest (refuse incomplete/changed; --no-verify skips);
 //   preflight- src/safety's checks (files, locks, ports, memory, disk, pids, cpu), all failures
-//              at once (restore-preflight.ts); a lazy restore runs it while its lazy-pages server
-//              starts (the server only reads the images) and CRIU restores only once it passed;
+//              at once (restore-preflight.ts); it runs while the restore's `criu swrk` (and, lazy,
+//              the lazy-pages server, which only reads the images) starts; CRIU restores only once it passed;
 //   pin      - the checkpoint cannot be removed while it is being restored;
 //   prepare  - the target job (the checkpointed job itself, or new jobs for --name/--copies:
 //              restore-targets.ts) and its stdio: new FIFOs (attachable) or a log file, handed to
@@ -70,9 +70,9 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
     return (preflight = restorePreflight(ctx.criu.criuPath, cp, !req.noVerify, req.force, (r) => (checkTimes = r.timings ?? {}))
       .finally(() => (preflightMs = performance.now() - t)));
   };
-  // Lazy: it runs while the first copy's lazy-pages server starts and CRIU waits for its verdict
-  // (lazyRestore's proceedWhen); a refusal stops the server and puts the job back, nothing restored.
-  let forced = req.lazy ? undefined : await runPreflight();
+  // It runs while the first copy's `criu swrk` (and, lazy, its lazy-pages server) starts, and
+  // CRIU waits for its verdict (criuRestore's proceedWhen); a refusal kills that criu (and server)
+  // and puts the job back: nothing restored.
   // 4. pin
   let pin: Pin | undefined;
   if (cp.record) pin = await ctx.store.pin(cp.id, `restore by cryod (pid ${process.pid})`);
@@ -88,7 +88,7 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
         const r = await restoreIntoJob(ctx, {
           jobId, dir: cp.dir, meta: cp.meta, ...(cp.record ? { checkpointId: cp.id } : {}), hooks: req.hooks, hookTimeoutMs: req.hookTimeoutMs,
           io: req.io, logFile: req.logFile, created, lazy: req.lazy, lazyFallback: req.lazyFallback, timeoutMs: req.timeoutMs,
-          ...(req.lazy && i === 1 ? { proceedWhen: runPreflight } : {}),
+          ...(i === 1 ? { proceedWhen: runPreflight } : {}),
         });
         jobs.push(r.job);
         watches.push({ job: r.job, pid: r.pid, exited: r.exited });
@@ -106,9 +106,9 @@ export async function restoreCheckpoint(ctx: FlowContext, req: RestoreRequestOpt
   } finally {
     await pin?.release();
   }
-  forced ??= await runPreflight(); // settled already (lazy: before CRIU restored)
+  const forced = await runPreflight(); // settled already (before CRIU restored)
   if (forced) notes.splice(archive ? 1 : 0, 0, forced);
-  const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(preflightMs)} ms (${Object.entries(checkTimes).map(([k, v]) => `${k} ${v}`).join(', ')})${req.lazy ? ' while the lazy-pages server started' : ''}`;
+  const timing = `verify ${Math.round(tPreflight - tVerify)} ms (${req.noVerify ? 'skipped' : hashed ? 'SHA-256 of every file' : 'unchanged since last verified'}), pre-flight ${Math.round(preflightMs)} ms (${Object.entries(checkTimes).map(([k, v]) => `${k} ${v}`).join(', ')})${req.lazy ? ' while criu swrk and the lazy-pages server started' : ' while criu swrk started'}`;
   notes.push(`timings: ${timing}, total ${Math.round(performance.now() - started)} ms`);
   return { checkpoint: cp.id, jobs, notes, hooks, logs, durationMs: performance.now() - started };
 }

@@ -33,7 +33,7 @@ export interface RestoreIntoJob {
   readonly lazy?: boolean | undefined;
   readonly lazyFallback?: 'eager' | undefined;
   readonly timeoutMs?: number | undefined;
-  /** Lazy only: the restore waits for this (the pre-flight, run while the lazy-pages server starts). */
+  /** CRIU's restore waits for this (the pre-flight, run while criu swrk and, lazy, the lazy-pages server start). */
   readonly proceedWhen?: (() => Promise<unknown>) | undefined;
 }
 
@@ -76,12 +76,12 @@ export async function restoreIntoJob(ctx: FlowContext, o: RestoreIntoJob): Promi
       client: ctx.criu, dir: o.dir, options: dumpOptions(o.dir, o.meta), inheritFds: plan.inheritFds, hooks, logLevel: ctx.criuLogLevel,
       watch: (pid) => watchChild(pid),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), what: o.checkpointId ?? o.dir,
+      ...(o.proceedWhen ? { proceedWhen: o.proceedWhen } : {}),
       // Lazy: a work dir per job (so per copy) for the lazy-pages socket and logs; the checkpoint
       // stays pinned until the last page has arrived.
       ...(o.lazy ? {
         lazy: {
           workDir: lazyWorkDir(j.jobDir), job: j.name, ...(o.lazyFallback ? { fallback: o.lazyFallback } : {}),
-          ...(o.proceedWhen ? { proceedWhen: o.proceedWhen } : {}),
           ...(o.checkpointId ? { checkpoint: { id: o.checkpointId, store: ctx.store } } : {}),
         },
       } : {}),

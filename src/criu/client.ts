@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { create } from '@bufbuild/protobuf';
 import { loadConfig, locateCriu } from '../config/index.js';
-import { CryoError, isCryoError } from '../errors/index.js';
+import { CryoError, invalidOption, isCryoError } from '../errors/index.js';
 import { criu_featuresSchema, criu_req_type, criu_reqSchema, type criu_req, type criu_resp } from '../gen/criu/rpc_pb.js';
 import { CriuError, criuFailure, type FailureFacts } from './criu-error.js';
 import { normalizeOptions, type Normalized } from './options.js';
@@ -20,6 +20,70 @@ import type {
 
 /** How long a cancelled operation may take to reach its next notification (a clean stop) before criu is killed. */
 export const CANCEL_GRACE_MS = 1000;
+
+/**
+ * A `criu swrk` started ahead of its restore request (`client.prepareRestore`), so that its start
+ * (exec, dynamic loading, kdat cache) overlaps the caller's own work (a pre-flight, a lazy-pages
+ * server's start). Its inherited fds, stdin and monitor are fixed at spawn, so they must exist
+ * already; pass it as RestoreOptions.prepared with the same inheritFds/monitor/shellJob (checked).
+ * One use: the restore takes it over (and cleans it up like its own); unused, `cancel()` it: criu
+ * (and its monitor) is killed and reaped, the socket closed. A retry needs a fresh one.
+ */
+export class PreparedSwrk {
+  readonly #session: SwrkSession;
+  readonly #key: string;
+  #state: 'ready' | 'taken' | 'cancelled' = 'ready';
+  #cancelled: Promise<void> | undefined;
+
+  /** @internal made by CriuClient.prepareRestore */
+  constructor(session: SwrkSession, key: string) {
+    this.#session = session;
+    this.#key = key;
+  }
+
+  /** The pid of the started process (criu, or its monitor). */
+  get pid(): number {
+    return this.#session.pid;
+  }
+
+  /** Whether it is still unused (neither taken by a restore nor cancelled). */
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** Kills and reaps the unused criu (and monitor), closes its socket; no-op once a restore took it. Idempotent. */
+  cancel(): Promise<void> {
+    if (this.#state === 'taken') return Promise.resolve();
+    this.#state = 'cancelled';
+    this.#cancelled ??= this.#session.destroy();
+    return this.#cancelled;
+  }
+
+  /** @internal the restore takes the session over; refuses a used one or one spawned for other fds. */
+  take(key: string): SwrkSession {
+    if (this.#state !== 'ready') {
+      throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`prepared\`: that criu swrk (pid ${this.pid}) was already ${this.#state === 'taken' ? 'used by a restore' : 'cancelled'}`, {
+        hint: 'prepare a fresh one (client.prepareRestore) for each restore attempt',
+      });
+    }
+    if (key !== this.#key) {
+      throw new CryoError('CRYO_INVALID_OPTION', `Invalid option \`prepared\`: that criu swrk (pid ${this.pid}) was started for other inheritFds, stdin or monitor (${this.#key}) than this restore's (${key})`, {
+        hint: 'pass the same inheritFds, shellJob and monitor to prepareRestore and restore',
+      });
+    }
+    this.#state = 'taken';
+    return this.#session;
+  }
+}
+
+/** What a swrk's spawn fixes: inherited fds, stdin, monitor. */
+function spawnKey(n: Normalized): string {
+  return JSON.stringify({ fds: n.inheritFds.map((f) => f.fd), stdin: spawnStdin(n), monitor: n.monitor ?? null });
+}
+
+function spawnStdin(n: Normalized): 'inherit' | 'ignore' {
+  return n.operation === 'restore' && n.shellJob ? 'inherit' : 'ignore';
+}
 
 const featureNames: Record<'memTrack' | 'lazyPages', string> = {
   memTrack: 'soft-dirty memory tracking (needed by pre-dump, trackMem and parentImg)',
@@ -90,9 +154,31 @@ export class CriuClient {
     return { imagesDir: n.imagesDir, logPath: join(n.workDir, n.logFile), durationMs };
   }
 
+  /**
+   * Starts the `criu swrk` of a coming restore now (see PreparedSwrk); `opts` are that restore's
+   * options (validated here; only inheritFds, shellJob and monitor matter for the spawn).
+   */
+  async prepareRestore(opts: RestoreOptions): Promise<PreparedSwrk> {
+    const { prepared: _ignored, ...rest } = opts;
+    const n = normalizeOptions('restore', rest);
+    const session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), spawnStdin(n), n.monitor);
+    return new PreparedSwrk(session, spawnKey(n));
+  }
+
   /** Restores a checkpoint; with rstSibling (default) the restored root is our child. */
   async restore(opts: RestoreOptions): Promise<RestoreResult> {
-    const n = normalizeOptions('restore', opts);
+    const { prepared, ...rest } = opts;
+    let n: Normalized;
+    try {
+      if (prepared !== undefined && !(prepared instanceof PreparedSwrk)) {
+        invalidOption('prepared', prepared, 'give the result of client.prepareRestore()');
+      }
+      n = normalizeOptions('restore', rest);
+      if (prepared) n.prepared = prepared;
+    } catch (e) {
+      await prepared?.cancel();
+      throw e;
+    }
     const { resp, durationMs, launcher } = await this.#operation(n, criu_req_type.RESTORE);
     const pid = resp.restore?.pid;
     if (pid === undefined || pid <= 0) throw new CryoError('CRYO_CRIU_BROKEN', 'CRIU reported a restore without a pid');
@@ -186,22 +272,32 @@ export class CriuClient {
       logPath: join(n.workDir, n.logFile),
       ...(n.pid !== undefined ? { pid: n.pid } : {}),
     };
-    if (n.signal?.aborted) throw cancelled('aborted', facts);
-    await this.#requireFeatures(n);
-    if (n.pid !== undefined && !pidExists(n.pid)) {
-      throw new CriuError('CRYO_PID_NOT_FOUND', `cannot ${n.operation} pid ${n.pid}: no such process`, {
-        operation: n.operation, pid: n.pid, imagesDir: n.imagesDir, hint: 'check the pid; the process may have exited',
-      });
-    }
-    if (n.operation !== 'restore' && n.networkLock === undefined) n.networkLock = chooseNetworkLock(n);
-    const dirs = openDirs(n, n.operation !== 'restore');
-    const started = performance.now();
+    let dirs: DirFds;
     let session: SwrkSession;
+    let started: number;
     try {
-      const stdin = n.operation === 'restore' && n.shellJob ? 'inherit' : 'ignore';
-      session = await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), stdin, n.monitor);
+      if (n.signal?.aborted) throw cancelled('aborted', facts);
+      await this.#requireFeatures(n);
+      if (n.pid !== undefined && !pidExists(n.pid)) {
+        throw new CriuError('CRYO_PID_NOT_FOUND', `cannot ${n.operation} pid ${n.pid}: no such process`, {
+          operation: n.operation, pid: n.pid, imagesDir: n.imagesDir, hint: 'check the pid; the process may have exited',
+        });
+      }
+      if (n.operation !== 'restore' && n.networkLock === undefined) n.networkLock = chooseNetworkLock(n);
+      dirs = openDirs(n, n.operation !== 'restore');
+    } catch (e) {
+      // a prepared criu never got its request: it must not outlive this failure
+      await n.prepared?.cancel();
+      throw e;
+    }
+    try {
+      started = performance.now();
+      session = n.prepared
+        ? n.prepared.take(spawnKey(n))
+        : await startSwrk(this.criuPath, n.inheritFds.map((f) => f.fd), spawnStdin(n), n.monitor);
     } catch (e) {
       closeDirs(dirs);
+      await n.prepared?.cancel();
       throw e;
     }
 

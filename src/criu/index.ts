@@ -1,6 +1,6 @@
 // The CRIU client library: typed operations over `criu swrk`, notification handlers, errors that
 // explain themselves, and reaping of restored processes. Re-exports only.
-export { CriuClient, CANCEL_GRACE_MS } from './client.js';
+export { CriuClient, CANCEL_GRACE_MS, PreparedSwrk } from './client.js';
 export { CriuError, criuFailure, type FailureFacts } from './criu-error.js';
 export { waitForExit, setChildSubreaper, shellExitCode, type ExitStatus } from './reaper.js';
 export { normalizeOptions, FIRST_INHERITED_FD } from './options.js';

@@ -13,6 +13,7 @@ import {
   inherit_fdSchema,
   type criu_opts,
 } from '../gen/criu/rpc_pb.js';
+import type { PreparedSwrk } from './client.js';
 import type { CommonOptions, DumpOptions, NotifyHandlers, PageServerOptions, RestoreOptions } from './types.js';
 
 type Operation = 'dump' | 'restore' | 'pre-dump' | 'page-server';
@@ -31,6 +32,8 @@ export interface Normalized {
   timeoutMs?: number;
   /** Restore only: argv prefix `criu swrk` runs under (RestoreOptions.monitor). */
   monitor?: readonly string[];
+  /** Restore only: the criu started ahead (RestoreOptions.prepared; set by client.restore). */
+  prepared?: PreparedSwrk;
   /** Explicit networkLock, or undefined: the client then picks one for the dump (client.ts). */
   networkLock?: 'iptables' | 'nftables' | 'skip';
   /** tcp_established requested (the network lock then matters). */

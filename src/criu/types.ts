@@ -2,6 +2,7 @@
 // The contract other parts of cryo code against (helper-notes/CRIU-CLIENT-API.md).
 
 import type { ChildProcess } from 'node:child_process';
+import type { PreparedSwrk } from './client.js';
 
 /** CRIU's notification points (action scripts); unknown names are passed through as strings. */
 export type NotifyScript =
@@ -93,6 +94,11 @@ export interface RestoreOptions extends CommonOptions {
    * The result's `monitor` is the launcher process.
    */
   monitor?: readonly string[];
+  /**
+   * A `criu swrk` already started for this restore (client.prepareRestore), so its start overlapped
+   * the caller's work; taken over by the restore, and cancelled if the restore fails before using it.
+   */
+  prepared?: PreparedSwrk;
 }
 
 /** Options of a page server started through the RPC. */

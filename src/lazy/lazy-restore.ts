@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CriuClient, pidExists } from '../criu/index.js';
+import { CriuClient, pidExists, type PreparedSwrk } from '../criu/index.js';
 import { CryoError, isCryoError } from '../errors/index.js';
 import { normalizeLazyOptions, type LazyRestoreOptions, type NormalizedLazy } from './lazy-options.js';
 import { LAZY_PAGES_SOCKET, describeExit, serverLogLines, startLazyPagesServer, type LazyPagesServer, type ServerExit } from './lazy-pages-server.js';
@@ -43,7 +43,7 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
   // The feature check (a criu run, ~0.1 s the first time per client) overlaps the server's start:
   // both probe the kernel, and a server on a kernel without userfaultfd just fails. So does the
   // caller's proceedWhen (e.g. cryod's pre-flight): only the restore itself must wait for it.
-  const [feat, srv, gate] = await Promise.allSettled([
+  const [feat, srv, pre, gate] = await Promise.allSettled([
     client.featureCheck(),
     startLazyPagesServer({
       criuPath: client.criuPath,
@@ -52,18 +52,25 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
       logLevel: n.restore.logLevel ?? 4,
       ...where(n),
     }),
-    // after the spawn above (array order), so its synchronous work overlaps the server's start
+    // The restore's `criu swrk` starts now too (exec, libraries, kdat cache: ~10 ms): the fds it
+    // inherits exist already, only its request waits for the server and the gate.
+    n.restore.prepared ?? client.prepareRestore(n.restore),
+    // after the spawns above (array order), so its synchronous work overlaps their start
     n.proceedWhen?.(),
   ]);
   const server = srv.status === 'fulfilled' ? srv.value : undefined;
+  // A failed pre-start is not fatal: the restore then starts its own criu (and reports its failure).
+  const prepared = pre.status === 'fulfilled' ? pre.value : undefined;
   if (gate.status === 'rejected') {
-    // Refused before anything was restored: no server, pin or socket may outlive it.
+    // Refused before anything was restored: no server, criu, pin or socket may outlive it.
+    await prepared?.cancel();
     await server?.kill();
     await pin?.release();
     releaseWorkDir(workDir);
     throw gate.reason;
   }
   if (feat.status === 'rejected' || !feat.value.lazyPages || !server) {
+    if (feat.status === 'rejected' || feat.value.lazyPages || n.fallback !== 'eager') await prepared?.cancel();
     await server?.kill();
     await pin?.release();
     releaseWorkDir(workDir);
@@ -78,7 +85,7 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
         hint: 'restore without --lazy (eagerly), or ask for fallback to eager; `cryo doctor` lists what this kernel supports',
       });
     }
-    return eagerFallback(client, n, workDir, why);
+    return eagerFallback(client, n, workDir, why, prepared);
   }
   const restoreStarted = performance.now();
   let restore;
@@ -87,8 +94,9 @@ export async function lazyRestore(opts: LazyRestoreOptions): Promise<LazyRestore
     const marker: TransferMarker = { serverPid: server.pid, checkpoint: n.checkpoint?.id ?? null, job: n.job ?? null, imagesDir: n.restore.imagesDir };
     writeFileSync(join(workDir, TRANSFER_FILE), JSON.stringify(marker));
     n.onServerReady?.({ pid: server.pid, workDir, logPath: server.logPath });
-    restore = await client.restore({ ...n.restore, workDir, lazyPages: true });
+    restore = await client.restore({ ...n.restore, workDir, lazyPages: true, ...(prepared ? { prepared } : {}) });
   } catch (e) {
+    await prepared?.cancel(); // no-op once the restore took it (it cleans up its own criu)
     const exit = server.exitStatus();
     await server.kill();
     await pin?.release();
@@ -168,9 +176,9 @@ async function watchTransfer(n: NormalizedLazy, server: LazyPagesServer, pid: nu
 }
 
 /** The kernel cannot do lazy pages and the caller accepted an eager restore. */
-async function eagerFallback(client: CriuClient, n: NormalizedLazy, workDir: string, why: string): Promise<LazyRestoreResult> {
+async function eagerFallback(client: CriuClient, n: NormalizedLazy, workDir: string, why: string, prepared: PreparedSwrk | undefined): Promise<LazyRestoreResult> {
   const started = performance.now();
-  const restore = await client.restore({ ...n.restore, workDir });
+  const restore = await client.restore({ ...n.restore, workDir, ...(prepared ? { prepared } : {}) });
   const outcome: TransferOutcome = { ok: true, durationMs: performance.now() - started, afterRestoreMs: 0 };
   try {
     n.onTransferDone?.(outcome);
