@@ -2,7 +2,7 @@
 // hook timeout and sizes, parsed once with clear errors.
 
 import { CryoError } from '../../errors/index.js';
-import { parseHookFlags } from '../../checkpoint/index.js';
+import { parseHookFlags } from '../../checkpoint/hooks.js'; // not the barrel: it loads every flow
 import { validHookTimeout } from '../../config/index.js';
 
 /** commander collector for repeatable flags. */
