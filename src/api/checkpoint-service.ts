@@ -104,7 +104,7 @@ export function checkpointService(ctx: FlowContext): ServiceImpl<typeof Checkpoi
         ctx.jobs.setState(job.id, job.state, { latestCheckpoint: prev?.id ?? null }, `checkpoint ${c.id} of job ${job.name} removed`);
       }
       ctx.jobs.emit(job, 'checkpoint.removed', `checkpoint ${c.id} removed (${r.bytes} bytes)`, { checkpoint: c.id, bytes: r.bytes });
-      return { id: c.id, bytes: BigInt(r.bytes) };
+      return { id: c.id, bytes: BigInt(r.bytes), warnings: r.warnings };
     },
   };
 }

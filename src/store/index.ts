@@ -1,7 +1,7 @@
 // The checkpoint store: durable, verifiable, movable checkpoints (library API; the daemon and
 // the CLI both use it).
 
-export { CheckpointStore, type CheckpointInfo, type CheckpointMetadata, type Ingest, type StoreOptions } from './store.js';
+export { CheckpointStore, type CheckpointInfo, type CheckpointMetadata, type Ingest, type RemoveResult, type StoreOptions } from './store.js';
 export { defaultStoreRoot } from './store-root.js';
 export { verifyCheckpoint, assertVerified, type VerifyReport, type ChangedFile } from './verify.js';
 export { exportCheckpoint, type ExportResult } from './export.js';

@@ -21,6 +21,8 @@ export interface RetentionPlan {
   readonly kept: number;
   readonly freedBytes: number;
   readonly dryRun: boolean;
+  /** Cleanup that failed without failing a removal (e.g. a CRIU network-lock table left behind). */
+  readonly warnings: string[];
 }
 
 /** Checkpoints without a job are grouped together under this key. */
@@ -44,6 +46,7 @@ export async function applyRetention(store: CheckpointStore, policy: RetentionPo
   if (policy.keepGlobal !== undefined) newestFirst.slice(Math.max(0, policy.keepGlobal)).forEach((c) => selected.add(c.id));
   const removed: RetentionPlan['removed'] = [];
   const skipped: RetentionPlan['skipped'] = [];
+  const warnings: string[] = [];
   for (const c of all) {
     if (!selected.has(c.id) || protectedIds.has(c.id)) continue;
     const pins = await store.pins(c.id);
@@ -53,7 +56,7 @@ export async function applyRetention(store: CheckpointStore, policy: RetentionPo
     }
     if (!policy.dryRun) {
       try {
-        await store.remove(c.id);
+        warnings.push(...(await store.remove(c.id)).warnings);
       } catch (e) {
         skipped.push({ id: c.id, reason: (e as Error).message });
         continue;
@@ -67,5 +70,6 @@ export async function applyRetention(store: CheckpointStore, policy: RetentionPo
     kept: all.length - removed.length,
     freedBytes: removed.reduce((a, r) => a + r.bytes, 0),
     dryRun: policy.dryRun ?? false,
+    warnings,
   };
 }

@@ -22,6 +22,7 @@ import { readPins, writePin, type Pin, type PinInfo } from './pins.js';
 import { isAlive, selfIdentity } from './process-identity.js';
 import { collectVersions, defaultCriuPath, ensureCpuinfo } from './versions.js';
 import { walkFiles } from './walk.js';
+import { dropNetworkLockTable, networkLockTable } from './network-lock.js';
 
 /** cryo's metadata for a checkpoint (cryo.json): an open record the daemon fills. */
 export interface CheckpointMetadata {
@@ -58,6 +59,12 @@ export interface StoreOptions {
   readonly criu?: string;
   /** Resolves names like `JOB@latest` to ids (the daemon plugs its database in here). */
   readonly resolveRef?: (ref: string) => Promise<string | undefined> | string | undefined;
+}
+
+/** What `remove` did: bytes freed, and notes about cleanup that failed without failing it. */
+export interface RemoveResult {
+  readonly bytes: number;
+  readonly warnings: string[];
 }
 
 /** The directory names under the root that are not checkpoints. */
@@ -237,14 +244,19 @@ export class CheckpointStore {
     return readPins(this.pinsRoot, id);
   }
 
-  /** Removes a checkpoint unless it is pinned; it disappears at once (rename), then is deleted. */
-  async remove(id: string): Promise<{ bytes: number }> {
+  /**
+   * Removes a checkpoint unless it is pinned; it disappears at once (rename), then is deleted.
+   * Also deletes the CRIU network-lock table its dump left (only a restore unlocks it otherwise);
+   * a failure there never fails the removal: it comes back in `warnings`.
+   */
+  async remove(id: string): Promise<RemoveResult> {
     const dir = this.dirOf(id);
     if (!isCheckpointId(id) || !(await exists(dir))) {
       throw new CryoError('CRYO_CHECKPOINT_NOT_FOUND', `no checkpoint ${JSON.stringify(id)} in the store at ${this.root}`, { checkpoint: id });
     }
     await this.refuseIfPinned(id);
     const info = await this.describe(id);
+    const lockTable = await networkLockTable(dir);
     const trash = join(this.ingestRoot, `${id}.${selfIdentity()}.removing`);
     await rename(dir, trash);
     const late = await this.pins(id);
@@ -254,7 +266,20 @@ export class CheckpointStore {
     }
     await fsyncDir(this.root);
     await rm(trash, { recursive: true, force: true });
-    return { bytes: info.bytes };
+    const warnings: string[] = [];
+    if (lockTable && !(await this.lockTableInUse(lockTable))) {
+      const note = await dropNetworkLockTable(lockTable, id);
+      if (note) warnings.push(note);
+    }
+    return { bytes: info.bytes, warnings };
+  }
+
+  /** Whether a checkpoint still in the store shares this lock table (the same dump, e.g. copied). */
+  private async lockTableInUse(table: string): Promise<boolean> {
+    for (const name of await readdir(this.root)) {
+      if (isCheckpointId(name) && (await networkLockTable(this.dirOf(name))) === table) return true;
+    }
+    return false;
   }
 
   private async refuseIfPinned(id: string): Promise<void> {

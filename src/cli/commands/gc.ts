@@ -28,6 +28,7 @@ export function register(program: Command): void {
       const verb = plan.dryRun ? 'would remove' : 'removed';
       for (const r of plan.removed) process.stdout.write(`${verb} ${r.id}${r.job ? ` (job ${r.job})` : ''} ${r.bytes} bytes\n`);
       for (const s of plan.skipped) process.stdout.write(`kept ${s.id}: ${s.reason}\n`);
+      for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${verb} ${plan.removed.length} checkpoint(s), ${(plan.freedBytes / 1048576).toFixed(1)} MiB; ${plan.kept} kept\n`);
     });
 }

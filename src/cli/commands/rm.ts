@@ -15,11 +15,16 @@ export function register(program: Command): void {
     .action(async (jobs: string[], f: { force?: boolean; json?: boolean; socket?: string }) => {
       const d = connectDaemon({ socket: f.socket });
       const removed: string[] = [];
+      const warnings: string[] = [];
       for (const job of jobs) {
-        if (/^\d{8}T\d/.test(job)) removed.push((await d.checkpoints.removeCheckpoint({ checkpoint: job })).id);
-        else removed.push((await d.jobs.remove({ job, force: !!f.force })).id);
+        if (/^\d{8}T\d/.test(job)) {
+          const r = await d.checkpoints.removeCheckpoint({ checkpoint: job });
+          removed.push(r.id);
+          warnings.push(...r.warnings); // e.g. CRIU's network-lock table could not be deleted
+        } else removed.push((await d.jobs.remove({ job, force: !!f.force })).id);
       }
-      if (f.json) printJson({ removed });
+      if (f.json) printJson({ removed, warnings });
       else process.stdout.write(removed.map((id) => `${id}\n`).join(''));
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
