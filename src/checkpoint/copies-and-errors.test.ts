@@ -8,14 +8,8 @@ import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
 import { buildWorkload } from '../testing/workloads.js';
 import { CheckpointStore } from '../store/index.js';
+import { parseJson as json } from '../testing/cli.js';
 
-const json = <T>(s: string): T => {
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    throw new Error(`not JSON: ${s}`);
-  }
-};
 interface ErrJson { error: { code: string; message: string } }
 interface CpJson { id: string; job: string; dir: string; sizeBytes: number; state: string }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
-import { runCli } from '../testing/cli.js';
+import { parseJson as json, runCli } from '../testing/cli.js';
 import { buildWorkload } from '../testing/workloads.js';
 
 /**
@@ -28,7 +28,6 @@ export function ticks(text: string, re = /^tick (\d+)$/): number[] {
   return n;
 }
 
-const json = <T>(s: string): T => JSON.parse(s) as T;
 interface DumpJson { checkpoint: { id: string; dir: string }; job: { state: string; rootPid: number }; chosen: string[] }
 interface RestoreJson { checkpoint: string; jobs: { id: string; name: string; state: string; rootPid: number; io: string; logFile: string }[] }
 

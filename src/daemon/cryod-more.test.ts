@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { startDaemon, zombieChildren, type TestDaemon } from '../testing/daemon.js';
 import { apiClient, getJob, waitForOutput } from '../testing/daemon-client.js';
 import { JobState } from '../gen/cryo/v1/jobs_pb.js';
+import { parseJson as json } from '../testing/cli.js';
 
-const json = <T>(s: string): T => JSON.parse(s) as T;
 interface JobJson { id: string; name: string; state: string; rootPid: number; exitCode: number | null; signal: string; mode: string; io: string; stdio: { fd: number; target: string; inode: number }[]; logFile: string }
 interface ErrJson { error: { code: string; message: string } }
 

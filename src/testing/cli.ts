@@ -35,3 +35,12 @@ export function runCli(
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** JSON.parse for a command's output; on failure the error shows what was printed instead. */
+export function parseJson<T>(s: string): T {
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    throw new Error(`not JSON: ${s}`);
+  }
+}
