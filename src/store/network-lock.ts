@@ -5,11 +5,8 @@
 // a checkpoint also removes its table.
 
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fromBinary } from '@bufbuild/protobuf';
-import { inventory_entrySchema } from '../gen/criu/images/inventory_pb.js';
+import type { inventory_entry } from '../gen/criu/images/inventory_pb.js';
 
 const run = promisify(execFile);
 
@@ -20,21 +17,17 @@ const TABLE_SPEC_MAX = 31;
 
 /** The lock table name a checkpoint's dump created, or undefined if its dump used no nftables lock. */
 export async function networkLockTable(dir: string): Promise<string | undefined> {
-  let bytes: Buffer;
+  let inv: inventory_entry | undefined;
   try {
-    bytes = await readFile(join(dir, 'inventory.img'));
+    // Imported here, not at the top: the decoder loads every image schema (~35 ms), which the
+    // store's other commands (export, import, gc) do not need at start-up.
+    const { ImagesDir } = await import('../images/images-dir.js');
+    inv = ImagesDir.open(dir).first<inventory_entry>('inventory.img', 'INVENTORY');
   } catch {
     return undefined; // not a CRIU dump (or unreadable): it cannot hold a lock
   }
-  try {
-    // inventory.img: magic (u32), size (u32), then the one inventory_entry message.
-    const size = bytes.readUInt32LE(4);
-    const inv = fromBinary(inventory_entrySchema, bytes.subarray(8, 8 + size));
-    if (inv.networkLockMethod !== NFTABLES || !inv.dumpCriuRunId) return undefined;
-    return `inet CRIU-${inv.dumpCriuRunId}`.slice(0, TABLE_SPEC_MAX).slice('inet '.length);
-  } catch {
-    return undefined;
-  }
+  if (inv?.networkLockMethod !== NFTABLES || !inv.dumpCriuRunId) return undefined;
+  return `inet CRIU-${inv.dumpCriuRunId}`.slice(0, TABLE_SPEC_MAX).slice('inet '.length);
 }
 
 /**
