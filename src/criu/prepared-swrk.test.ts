@@ -47,6 +47,16 @@ async function swrkChildOf(pid: number, ms = 5000): Promise<number | undefined> 
 
 const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 
+/** Whether pid runs `criu swrk` within `ms` (it may not have exec'd yet right after spawn). */
+async function execsSwrk(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cmdline(pid).includes('swrk')) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
 test('a prepared criu swrk restores like a fresh one (inherited pipe mapped) and is used once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cryo-prep-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +76,8 @@ test('a prepared criu swrk restores like a fresh one (inherited pipe mapped) and
   const opts = { imagesDir: join(dir, 'img'), inheritFds: [{ key, fd: w2 }] };
   const prepared = await client.prepareRestore(opts);
   assert.ok(prepared.ready);
-  assert.ok(cmdline(prepared.pid).includes('swrk'), cmdline(prepared.pid).join(' '));
+  // spawn() returns once the child is forked; its exec of criu may still be under way.
+  assert.ok(await execsSwrk(prepared.pid), cmdline(prepared.pid).join(' '));
   const restored = await client.restore({ ...opts, prepared });
   // Used once: a second restore with it is refused, naming the option.
   await assert.rejects(client.restore({ ...opts, prepared }), (e) => isCryoError(e, 'CRYO_INVALID_OPTION') && /already used/.test(e.message));
