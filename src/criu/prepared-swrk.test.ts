@@ -75,6 +75,9 @@ test('a prepared criu swrk restores like a fresh one (inherited pipe mapped) and
   const [r2, w2] = makePipe();
   const opts = { imagesDir: join(dir, 'img'), inheritFds: [{ key, fd: w2 }] };
   const prepared = await client.prepareRestore(opts);
+  // If an assertion fails before the restore takes it, the waiting criu must not outlive the test
+  // (it would keep this file's process alive); a no-op once a restore has taken it.
+  t.after(() => prepared.cancel());
   assert.ok(prepared.ready);
   // spawn() returns once the child is forked; its exec of criu may still be under way.
   assert.ok(await execsSwrk(prepared.pid), cmdline(prepared.pid).join(' '));
